@@ -1,0 +1,122 @@
+/**
+ * The model's shape (`GPTConfig`, nanoGPT style) and the training and sampling settings,
+ * each a typed object with the reference defaults: override what you need with
+ * `{ ...DEFAULT_CONFIG, nLayer: 2 }`.
+ *
+ * @module
+ */
+
+import { UsageError } from "./errors.ts";
+
+/** The shape of the GPT. */
+export interface GPTConfig {
+  /** Embedding width: every token is a vector of this many numbers. */
+  nEmbd: number;
+  /** Attention heads per layer; each looks at `nEmbd / nHead` of the numbers. */
+  nHead: number;
+  /** Transformer layers (attention + MLP). */
+  nLayer: number;
+  /** Longest context: positions 0 .. blockSize-1 have a position embedding. */
+  blockSize: number;
+}
+
+/** microgpt.py's model: 1 layer, 4 heads, 16-wide embeddings, 16 positions. */
+export const DEFAULT_CONFIG: Readonly<GPTConfig> = Object.freeze({
+  nEmbd: 16,
+  nHead: 4,
+  nLayer: 1,
+  blockSize: 16,
+});
+
+/** How to train: Adam's settings and the number of steps of the linear decay schedule. */
+export interface TrainConfig {
+  /** Optimisation steps, one document each; also the length of the learning-rate decay. */
+  steps: number;
+  /** Adam's base learning rate, decayed linearly to 0 over `steps`. */
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  /** Added to Adam's denominator so it never divides by zero. */
+  epsAdam: number;
+}
+
+/** microgpt.py's training: 1000 steps of Adam at lr 0.01, betas (0.85, 0.99). */
+export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
+  steps: 1000,
+  learningRate: 0.01,
+  beta1: 0.85,
+  beta2: 0.99,
+  epsAdam: 1e-8,
+});
+
+/** How to sample. */
+export interface SampleConfig {
+  /** Divides the logits: below 1 sharpens the distribution, above 1 flattens it. */
+  temperature: number;
+  /** How many names to generate. */
+  numSamples: number;
+}
+
+/** microgpt.py's sampling: 20 samples at temperature 0.5. */
+export const DEFAULT_SAMPLE_CONFIG: Readonly<SampleConfig> = Object.freeze({
+  temperature: 0.5,
+  numSamples: 20,
+});
+
+/** `nEmbd / nHead`, the width of one attention head. */
+export function headDim(config: GPTConfig): number {
+  return config.nEmbd / config.nHead;
+}
+
+function requirePositiveInt(value: number, name: string, flag: string): void {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new UsageError(`${name} must be a positive integer, got ${value}; set ${flag} to 1 or more`);
+  }
+}
+
+function requirePositiveFinite(value: number, name: string, flag: string): void {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`${name} must be a positive number, got ${value}; set ${flag} above 0`);
+  }
+}
+
+/**
+ * Checks a model config, throwing a one-line UsageError that names the flag to fix.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CONFIG, validateGPTConfig } from "./config.ts";
+ * validateGPTConfig({ ...DEFAULT_CONFIG, nEmbd: 24, nHead: 6 }); // fine: heads of width 4
+ * ```
+ */
+export function validateGPTConfig(config: GPTConfig): void {
+  requirePositiveInt(config.nEmbd, "n_embd", "--n-embd");
+  requirePositiveInt(config.nHead, "n_head", "--n-head");
+  requirePositiveInt(config.nLayer, "n_layer", "--n-layer");
+  requirePositiveInt(config.blockSize, "block_size", "--block-size");
+  if (config.nEmbd % config.nHead !== 0) {
+    throw new UsageError(
+      `n_embd (${config.nEmbd}) must be divisible by n_head (${config.nHead}); pick --n-embd a multiple of --n-head`,
+    );
+  }
+}
+
+/** Checks a training config, throwing a one-line UsageError that names the flag to fix. */
+export function validateTrainConfig(config: TrainConfig): void {
+  requirePositiveInt(config.steps, "steps", "--steps");
+  requirePositiveFinite(config.learningRate, "learning rate", "--lr");
+  for (const [name, beta] of [["beta1", config.beta1], ["beta2", config.beta2]] as const) {
+    if (!(beta >= 0 && beta < 1)) throw new UsageError(`${name} must be in [0, 1), got ${beta}`);
+  }
+  requirePositiveFinite(config.epsAdam, "Adam's eps", "epsAdam");
+}
+
+/** Checks a sampling config, throwing a one-line UsageError that names the flag to fix. */
+export function validateSampleConfig(config: SampleConfig): void {
+  requirePositiveFinite(config.temperature, "temperature", "--temperature");
+  if (!Number.isSafeInteger(config.numSamples) || config.numSamples < 0) {
+    throw new UsageError(
+      `number of samples must be a non-negative integer, got ${config.numSamples}; set --samples to 0 or more`,
+    );
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Training: one document per step, the average next-token loss over its positions,
+ * backward, and an Adam update; each step's loss is reported to a callback so the CLI,
+ * the notebooks and the experiments share one loop.
+ *
+ * @module
+ */
+
+import { Adam } from "./adam.ts";
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig, validateTrainConfig } from "./config.ts";
+import { UsageError } from "./errors.ts";
+import { GPT, KVCache, softmax } from "./model.ts";
+import { sum, type Value } from "./value.ts";
+
+/**
+ * The loss of one document (token ids `[BOS, ..., BOS]`): the mean over positions of
+ * `-log p(next token)`, as a graph node ready for `backward()`. At most `blockSize`
+ * positions are used.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CONFIG } from "./config.ts";
+ * import { documentLoss } from "./train.ts";
+ * import { GPT } from "./model.ts";
+ * import { Random } from "./random.ts";
+ * const model = GPT.init(DEFAULT_CONFIG, 27, new Random(42));
+ * const loss = documentLoss(model, [26, 4, 12, 12, 0, 26]); // "emma"
+ * console.log(loss.data > 3 && loss.data < 3.6); // true: about ln(27) = 3.30 before training
+ * ```
+ */
+export function documentLoss(model: GPT, tokens: readonly number[]): Value {
+  const n = Math.min(model.config.blockSize, tokens.length - 1);
+  if (n < 1) throw new RangeError("a document needs at least two tokens ([BOS, BOS] at least)");
+  const cache = new KVCache(model.config);
+  const losses: Value[] = [];
+  for (let pos = 0; pos < n; pos++) {
+    const logits = model.forward(tokens[pos], pos, cache);
+    const probs = softmax(logits);
+    losses.push(probs[tokens[pos + 1]].log().neg());
+  }
+  return sum(losses).mul(1 / n);
+}
+
+/** What a training step reports. */
+export interface StepInfo {
+  /** 0-based step index. */
+  step: number;
+  /** Total steps of the schedule. */
+  numSteps: number;
+  /** The step's loss (mean over the document's positions), before the update. */
+  loss: number;
+  /** The learning rate used for the update. */
+  learningRate: number;
+}
+
+/**
+ * One training step on one document: forward, backward, Adam update. Returns the loss.
+ * Throws a UsageError if the loss is not finite (the run diverged).
+ */
+export function trainStep(
+  model: GPT,
+  adam: Adam,
+  tokens: readonly number[],
+  step: number,
+  numSteps: number,
+): number {
+  const loss = documentLoss(model, tokens);
+  if (!Number.isFinite(loss.data)) {
+    throw new UsageError(
+      `training diverged: loss is ${loss.data} at step ${step + 1}; lower the learning rate (--lr) or change the seed`,
+    );
+  }
+  loss.backward();
+  adam.step(model.parameters, step, numSteps);
+  return loss.data;
+}
+
+/** Options of `train`. */
+export interface TrainOptions extends Partial<TrainConfig> {
+  /** Adam state to continue from (a fresh one if omitted). */
+  adam?: Adam;
+  /** First step to run (0-based), for resuming; defaults to 0. */
+  startStep?: number;
+  /** Stop before this step (0-based, exclusive); defaults to `steps`. The schedule still spans `steps`. */
+  stopStep?: number;
+  /** Called after every step with its loss. */
+  onStep?: (info: StepInfo) => void;
+}
+
+/** What `train` returns. */
+export interface TrainResult {
+  /** The loss of each step run, in order. */
+  losses: number[];
+  /** The optimizer, to continue training or to checkpoint. */
+  adam: Adam;
+  /** The step to run next (equal to `steps` when the schedule is done). */
+  nextStep: number;
+}
+
+/**
+ * Trains `model` on `docs` (each already encoded as `[BOS, ..., BOS]`), step `s` using
+ * document `s % docs.length`, exactly as microgpt.py does.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CONFIG } from "./config.ts";
+ * import { GPT } from "./model.ts";
+ * import { Random } from "./random.ts";
+ * import { Tokenizer } from "./tokenizer.ts";
+ * import { train } from "./train.ts";
+ * const docs = ["emma", "olivia", "ava"];
+ * const tok = Tokenizer.fromDocs(docs);
+ * const model = GPT.init(DEFAULT_CONFIG, tok.vocabSize, new Random(42));
+ * const { losses } = train(model, docs.map((d) => tok.encode(d)), { steps: 20 });
+ * console.log(losses.length, losses[19] < losses[0]); // 20 true
+ * ```
+ */
+export function train(model: GPT, docs: readonly (readonly number[])[], options: TrainOptions = {}): TrainResult {
+  const config: TrainConfig = {
+    steps: options.steps ?? DEFAULT_TRAIN_CONFIG.steps,
+    learningRate: options.learningRate ?? DEFAULT_TRAIN_CONFIG.learningRate,
+    beta1: options.beta1 ?? DEFAULT_TRAIN_CONFIG.beta1,
+    beta2: options.beta2 ?? DEFAULT_TRAIN_CONFIG.beta2,
+    epsAdam: options.epsAdam ?? DEFAULT_TRAIN_CONFIG.epsAdam,
+  };
+  validateTrainConfig(config);
+  if (docs.length === 0) throw new UsageError("no documents to train on; the data file needs at least one line");
+  const adam = options.adam ?? new Adam(model.parameters.length, config);
+  const start = options.startStep ?? 0;
+  const stop = Math.min(options.stopStep ?? config.steps, config.steps);
+  const losses: number[] = [];
+  for (let step = start; step < stop; step++) {
+    const loss = trainStep(model, adam, docs[step % docs.length], step, config.steps);
+    losses.push(loss);
+    options.onStep?.({ step, numSteps: config.steps, loss, learningRate: adam.learningRateAt(step, config.steps) });
+  }
+  return { losses, adam, nextStep: Math.max(start, stop) };
+}
