@@ -28,7 +28,11 @@ export type ParsedFlags = Record<string, number | string | boolean>;
  * Parses `args` against `specs`. Unknown flags, missing values, malformed numbers and
  * positional arguments are UsageErrors that name the fix.
  */
-export function parseFlags(args: readonly string[], specs: readonly FlagSpec[], program: string): ParsedFlags {
+export function parseFlags(
+  args: readonly string[],
+  specs: readonly FlagSpec[],
+  program: string,
+): ParsedFlags {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const parsed: ParsedFlags = {};
   for (let i = 0; i < args.length; i++) {
@@ -53,7 +57,9 @@ export function parseFlags(args: readonly string[], specs: readonly FlagSpec[], 
     if (eq !== -1) {
       raw = arg.slice(eq + 1);
     } else {
-      if (i + 1 >= args.length) throw new UsageError(`--${name} needs a value: --${name} ${spec.metavar ?? "VALUE"}`);
+      if (i + 1 >= args.length) {
+        throw new UsageError(`--${name} needs a value: --${name} ${spec.metavar ?? "VALUE"}`);
+      }
       raw = args[++i];
     }
     parsed[name] = convert(raw, spec);

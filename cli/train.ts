@@ -6,7 +6,15 @@
  * @module
  */
 
-import { DEFAULT_CONFIG, DEFAULT_SAMPLE_CONFIG, DEFAULT_TRAIN_CONFIG, type GPTConfig, validateGPTConfig, validateSampleConfig, validateTrainConfig } from "../lib/config.ts";
+import {
+  DEFAULT_CONFIG,
+  DEFAULT_SAMPLE_CONFIG,
+  DEFAULT_TRAIN_CONFIG,
+  type GPTConfig,
+  validateGPTConfig,
+  validateSampleConfig,
+  validateTrainConfig,
+} from "../lib/config.ts";
 import { loadDocs } from "../lib/data.ts";
 import { formatFixed, formatInt } from "../lib/format.ts";
 import { GPT } from "../lib/model.ts";
@@ -20,16 +28,76 @@ import { type FlagSpec, formatHelp, parseFlags, runCli } from "./args.ts";
 export const DEFAULT_DATA = "data/names.txt";
 
 const FLAGS: FlagSpec[] = [
-  { name: "data", kind: "string", metavar: "PATH", help: "text file, one document per line", defaultText: DEFAULT_DATA },
-  { name: "seed", kind: "int", metavar: "N", help: "random seed (shuffle, init, sampling)", defaultText: "42" },
-  { name: "steps", kind: "int", metavar: "N", help: "training steps, one document each", defaultText: String(DEFAULT_TRAIN_CONFIG.steps) },
-  { name: "n-embd", kind: "int", metavar: "N", help: "embedding width", defaultText: String(DEFAULT_CONFIG.nEmbd) },
-  { name: "n-head", kind: "int", metavar: "N", help: "attention heads (must divide --n-embd)", defaultText: String(DEFAULT_CONFIG.nHead) },
-  { name: "n-layer", kind: "int", metavar: "N", help: "transformer layers", defaultText: String(DEFAULT_CONFIG.nLayer) },
-  { name: "block-size", kind: "int", metavar: "N", help: "context length in tokens", defaultText: String(DEFAULT_CONFIG.blockSize) },
-  { name: "lr", kind: "number", metavar: "X", help: "Adam learning rate, decayed linearly to 0", defaultText: String(DEFAULT_TRAIN_CONFIG.learningRate) },
-  { name: "temperature", kind: "number", metavar: "T", help: "sampling temperature", defaultText: String(DEFAULT_SAMPLE_CONFIG.temperature) },
-  { name: "samples", kind: "int", metavar: "N", help: "documents to sample after training", defaultText: String(DEFAULT_SAMPLE_CONFIG.numSamples) },
+  {
+    name: "data",
+    kind: "string",
+    metavar: "PATH",
+    help: "text file, one document per line",
+    defaultText: DEFAULT_DATA,
+  },
+  {
+    name: "seed",
+    kind: "int",
+    metavar: "N",
+    help: "random seed (shuffle, init, sampling)",
+    defaultText: "42",
+  },
+  {
+    name: "steps",
+    kind: "int",
+    metavar: "N",
+    help: "training steps, one document each",
+    defaultText: String(DEFAULT_TRAIN_CONFIG.steps),
+  },
+  {
+    name: "n-embd",
+    kind: "int",
+    metavar: "N",
+    help: "embedding width",
+    defaultText: String(DEFAULT_CONFIG.nEmbd),
+  },
+  {
+    name: "n-head",
+    kind: "int",
+    metavar: "N",
+    help: "attention heads (must divide --n-embd)",
+    defaultText: String(DEFAULT_CONFIG.nHead),
+  },
+  {
+    name: "n-layer",
+    kind: "int",
+    metavar: "N",
+    help: "transformer layers",
+    defaultText: String(DEFAULT_CONFIG.nLayer),
+  },
+  {
+    name: "block-size",
+    kind: "int",
+    metavar: "N",
+    help: "context length in tokens",
+    defaultText: String(DEFAULT_CONFIG.blockSize),
+  },
+  {
+    name: "lr",
+    kind: "number",
+    metavar: "X",
+    help: "Adam learning rate, decayed linearly to 0",
+    defaultText: String(DEFAULT_TRAIN_CONFIG.learningRate),
+  },
+  {
+    name: "temperature",
+    kind: "number",
+    metavar: "T",
+    help: "sampling temperature",
+    defaultText: String(DEFAULT_SAMPLE_CONFIG.temperature),
+  },
+  {
+    name: "samples",
+    kind: "int",
+    metavar: "N",
+    help: "documents to sample after training",
+    defaultText: String(DEFAULT_SAMPLE_CONFIG.numSamples),
+  },
 ];
 
 const USAGE = "Usage: deno task train [flags]";
@@ -80,7 +148,9 @@ async function main(args: string[]): Promise<void> {
     ...trainConfig,
     onStep: ({ step, numSteps, loss }) => {
       console.log(
-        `step ${formatInt(step + 1, stepWidth)} / ${formatInt(numSteps, stepWidth)} | loss ${formatFixed(loss, 4)}`,
+        `step ${formatInt(step + 1, stepWidth)} / ${formatInt(numSteps, stepWidth)} | loss ${
+          formatFixed(loss, 4)
+        }`,
       );
     },
   });

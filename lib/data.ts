@@ -10,9 +10,35 @@ import { UsageError } from "./errors.ts";
 // Python's str.isspace() set: unlike JS trim(), it includes \x1c-\x1f and \x85 and excludes \ufeff.
 const PY_WHITESPACE = new Set(
   [
-    0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680,
-    0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a,
-    0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+    0x09,
+    0x0a,
+    0x0b,
+    0x0c,
+    0x0d,
+    0x1c,
+    0x1d,
+    0x1e,
+    0x1f,
+    0x20,
+    0x85,
+    0xa0,
+    0x1680,
+    0x2000,
+    0x2001,
+    0x2002,
+    0x2003,
+    0x2004,
+    0x2005,
+    0x2006,
+    0x2007,
+    0x2008,
+    0x2009,
+    0x200a,
+    0x2028,
+    0x2029,
+    0x202f,
+    0x205f,
+    0x3000,
   ],
 );
 
@@ -103,10 +129,14 @@ export async function loadDocs(path: string): Promise<string[]> {
     bytes = await Deno.readFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new UsageError(`data file not found: ${path}; pass --data with a text file, one document per line`);
+      throw new UsageError(
+        `data file not found: ${path}; pass --data with a text file, one document per line`,
+      );
     }
     if (err instanceof Deno.errors.IsADirectory) {
-      throw new UsageError(`data path is a directory: ${path}; pass --data with a text file, one document per line`);
+      throw new UsageError(
+        `data path is a directory: ${path}; pass --data with a text file, one document per line`,
+      );
     }
     if (err instanceof Deno.errors.PermissionDenied) {
       throw new UsageError(`cannot read data file ${path}: permission denied; check the file's permissions`);

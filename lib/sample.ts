@@ -47,7 +47,12 @@ export interface Sample {
  * console.log(typeof sampleName(model, tok, rng).text); // string
  * ```
  */
-export function sampleName(model: GPT, tokenizer: Tokenizer, rng: Random, options: SampleOptions = {}): Sample {
+export function sampleName(
+  model: GPT,
+  tokenizer: Tokenizer,
+  rng: Random,
+  options: SampleOptions = {},
+): Sample {
   const temperature = options.temperature ?? DEFAULT_SAMPLE_CONFIG.temperature;
   const prefix = options.prefix ?? "";
   const forced = [...prefix].map((ch) => tokenizer.id(ch));

@@ -50,7 +50,9 @@ export class Tokenizer {
     const id = this.ids.get(ch);
     if (id === undefined) {
       throw new UsageError(
-        `character ${JSON.stringify(ch)} is not in the vocabulary (${JSON.stringify(this.chars.join(""))}); use only those characters`,
+        `character ${JSON.stringify(ch)} is not in the vocabulary (${
+          JSON.stringify(this.chars.join(""))
+        }); use only those characters`,
       );
     }
     return id;

@@ -67,7 +67,9 @@ export function trainStep(
   const loss = documentLoss(model, tokens);
   if (!Number.isFinite(loss.data)) {
     throw new UsageError(
-      `training diverged: loss is ${loss.data} at step ${step + 1}; lower the learning rate (--lr) or change the seed`,
+      `training diverged: loss is ${loss.data} at step ${
+        step + 1
+      }; lower the learning rate (--lr) or change the seed`,
     );
   }
   loss.backward();
@@ -115,7 +117,11 @@ export interface TrainResult {
  * console.log(losses.length, losses[19] < losses[0]); // 20 true
  * ```
  */
-export function train(model: GPT, docs: readonly (readonly number[])[], options: TrainOptions = {}): TrainResult {
+export function train(
+  model: GPT,
+  docs: readonly (readonly number[])[],
+  options: TrainOptions = {},
+): TrainResult {
   const config: TrainConfig = {
     steps: options.steps ?? DEFAULT_TRAIN_CONFIG.steps,
     learningRate: options.learningRate ?? DEFAULT_TRAIN_CONFIG.learningRate,
@@ -124,7 +130,9 @@ export function train(model: GPT, docs: readonly (readonly number[])[], options:
     epsAdam: options.epsAdam ?? DEFAULT_TRAIN_CONFIG.epsAdam,
   };
   validateTrainConfig(config);
-  if (docs.length === 0) throw new UsageError("no documents to train on; the data file needs at least one line");
+  if (docs.length === 0) {
+    throw new UsageError("no documents to train on; the data file needs at least one line");
+  }
   const adam = options.adam ?? new Adam(model.parameters.length, config);
   const start = options.startStep ?? 0;
   const stop = Math.min(options.stopStep ?? config.steps, config.steps);
@@ -132,7 +140,12 @@ export function train(model: GPT, docs: readonly (readonly number[])[], options:
   for (let step = start; step < stop; step++) {
     const loss = trainStep(model, adam, docs[step % docs.length], step, config.steps);
     losses.push(loss);
-    options.onStep?.({ step, numSteps: config.steps, loss, learningRate: adam.learningRateAt(step, config.steps) });
+    options.onStep?.({
+      step,
+      numSteps: config.steps,
+      loss,
+      learningRate: adam.learningRateAt(step, config.steps),
+    });
   }
   return { losses, adam, nextStep: Math.max(start, stop) };
 }
