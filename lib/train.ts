@@ -77,31 +77,99 @@ export function trainStep(
   return loss.data;
 }
 
-/** Options of `train`. */
+/** Options of `Trainer` and `train`. */
 export interface TrainOptions extends Partial<TrainConfig> {
   /** Adam state to continue from (a fresh one if omitted). */
   adam?: Adam;
   /** First step to run (0-based), for resuming; defaults to 0. */
   startStep?: number;
-  /** Stop before this step (0-based, exclusive); defaults to `steps`. The schedule still spans `steps`. */
-  stopStep?: number;
-  /** Called after every step with its loss. */
-  onStep?: (info: StepInfo) => void;
+}
+
+/**
+ * A training run in progress: model, documents, optimizer and the next step of the
+ * schedule. Step `s` trains on document `s % docs.length`, exactly as microgpt.py does.
+ * Drive it one step at a time (`step()`), as an iterator (`for (const s of trainer.steps())`,
+ * so a notebook can redraw a plot between steps), or all at once with `train()`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CONFIG } from "./config.ts";
+ * import { GPT } from "./model.ts";
+ * import { Random } from "./random.ts";
+ * import { Tokenizer } from "./tokenizer.ts";
+ * import { Trainer } from "./train.ts";
+ * const docs = ["emma", "olivia", "ava"];
+ * const tok = Tokenizer.fromDocs(docs);
+ * const model = GPT.init(DEFAULT_CONFIG, tok.vocabSize, new Random(42));
+ * const trainer = new Trainer(model, docs.map((d) => tok.encode(d)), { steps: 20 });
+ * for (const { step, loss } of trainer.steps(10)) console.log(step, loss.toFixed(4));
+ * console.log(trainer.nextStep, trainer.done); // 10 false
+ * ```
+ */
+export class Trainer {
+  readonly config: TrainConfig;
+  readonly adam: Adam;
+  /** The 0-based step that `step()` runs next; equals `config.steps` when done. */
+  nextStep: number;
+
+  constructor(
+    readonly model: GPT,
+    readonly docs: readonly (readonly number[])[],
+    options: TrainOptions = {},
+  ) {
+    this.config = {
+      steps: options.steps ?? DEFAULT_TRAIN_CONFIG.steps,
+      learningRate: options.learningRate ?? DEFAULT_TRAIN_CONFIG.learningRate,
+      beta1: options.beta1 ?? DEFAULT_TRAIN_CONFIG.beta1,
+      beta2: options.beta2 ?? DEFAULT_TRAIN_CONFIG.beta2,
+      epsAdam: options.epsAdam ?? DEFAULT_TRAIN_CONFIG.epsAdam,
+    };
+    validateTrainConfig(this.config);
+    if (docs.length === 0) {
+      throw new UsageError("no documents to train on; the data file needs at least one line");
+    }
+    this.adam = options.adam ?? new Adam(model.parameters.length, this.config);
+    this.nextStep = options.startStep ?? 0;
+    if (!Number.isInteger(this.nextStep) || this.nextStep < 0 || this.nextStep > this.config.steps) {
+      throw new RangeError(`startStep must be in 0..${this.config.steps}, got ${this.nextStep}`);
+    }
+  }
+
+  /** True when every step of the schedule has run. */
+  get done(): boolean {
+    return this.nextStep >= this.config.steps;
+  }
+
+  /** Runs the next step and reports it. */
+  step(): StepInfo {
+    if (this.done) throw new RangeError(`training is done: all ${this.config.steps} steps have run`);
+    const step = this.nextStep;
+    const numSteps = this.config.steps;
+    const tokens = this.docs[step % this.docs.length];
+    const learningRate = this.adam.learningRateAt(step, numSteps);
+    const loss = trainStep(this.model, this.adam, tokens, step, numSteps);
+    this.nextStep++;
+    return { step, numSteps, loss, learningRate };
+  }
+
+  /** Runs steps until `stopStep` (exclusive; default: the end of the schedule), yielding each. */
+  *steps(stopStep: number = this.config.steps): Generator<StepInfo, void, undefined> {
+    const stop = Math.min(stopStep, this.config.steps);
+    while (this.nextStep < stop) yield this.step();
+  }
 }
 
 /** What `train` returns. */
 export interface TrainResult {
   /** The loss of each step run, in order. */
   losses: number[];
-  /** The optimizer, to continue training or to checkpoint. */
-  adam: Adam;
-  /** The step to run next (equal to `steps` when the schedule is done). */
-  nextStep: number;
+  /** The trainer, to continue training or to checkpoint. */
+  trainer: Trainer;
 }
 
 /**
- * Trains `model` on `docs` (each already encoded as `[BOS, ..., BOS]`), step `s` using
- * document `s % docs.length`, exactly as microgpt.py does.
+ * Trains `model` on `docs` (each already encoded as `[BOS, ..., BOS]`) to the end of the
+ * schedule (or to `stopStep`), calling `onStep` after every step.
  *
  * @example
  * ```ts
@@ -120,32 +188,13 @@ export interface TrainResult {
 export function train(
   model: GPT,
   docs: readonly (readonly number[])[],
-  options: TrainOptions = {},
+  options: TrainOptions & { stopStep?: number; onStep?: (info: StepInfo) => void } = {},
 ): TrainResult {
-  const config: TrainConfig = {
-    steps: options.steps ?? DEFAULT_TRAIN_CONFIG.steps,
-    learningRate: options.learningRate ?? DEFAULT_TRAIN_CONFIG.learningRate,
-    beta1: options.beta1 ?? DEFAULT_TRAIN_CONFIG.beta1,
-    beta2: options.beta2 ?? DEFAULT_TRAIN_CONFIG.beta2,
-    epsAdam: options.epsAdam ?? DEFAULT_TRAIN_CONFIG.epsAdam,
-  };
-  validateTrainConfig(config);
-  if (docs.length === 0) {
-    throw new UsageError("no documents to train on; the data file needs at least one line");
-  }
-  const adam = options.adam ?? new Adam(model.parameters.length, config);
-  const start = options.startStep ?? 0;
-  const stop = Math.min(options.stopStep ?? config.steps, config.steps);
+  const trainer = new Trainer(model, docs, options);
   const losses: number[] = [];
-  for (let step = start; step < stop; step++) {
-    const loss = trainStep(model, adam, docs[step % docs.length], step, config.steps);
-    losses.push(loss);
-    options.onStep?.({
-      step,
-      numSteps: config.steps,
-      loss,
-      learningRate: adam.learningRateAt(step, config.steps),
-    });
+  for (const info of trainer.steps(options.stopStep)) {
+    losses.push(info.loss);
+    options.onStep?.(info);
   }
-  return { losses, adam, nextStep: Math.max(start, stop) };
+  return { losses, trainer };
 }
