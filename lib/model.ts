@@ -51,9 +51,10 @@ export function matrix(nout: number, nin: number, rng: Random, std = INIT_STD): 
 export function linear(x: readonly Value[], w: Matrix): Value[] {
   const out: Value[] = [];
   for (const row of w) {
-    const products: Value[] = [];
-    for (let i = 0; i < row.length; i++) products.push(row[i].mul(x[i]));
-    out.push(sum(products));
+    // sum(w[i] * x[i]) written out: ((0 + w0*x0) + w1*x1) + ...
+    let total = row[0].mul(x[0]).add(0);
+    for (let i = 1; i < row.length; i++) total = total.add(row[i].mul(x[i]));
+    out.push(total);
   }
   return out;
 }

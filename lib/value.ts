@@ -44,8 +44,8 @@ export class Value {
   readonly da: number;
   /** d(this)/d(b), computed when the node is made. */
   readonly db: number;
-  /** Stamp of the last backward() pass that visited this node. */
-  private visited = 0;
+  /** Stamp of the last backward() pass that visited this node (internal). */
+  visited = 0;
 
   /** A leaf holding `data` (a parameter or a constant), or an op's result with its operands. */
   constructor(data: number, a: Value | null = null, da = 0, b: Value | null = null, db = 0) {
@@ -117,42 +117,22 @@ export class Value {
    * graph of any depth works (a recursive search overflows at ~10^4 levels).
    */
   backward(): void {
-    const topo = this.topologicalOrder();
+    const topo = topoScratch;
+    const n = buildTopo(this, topo);
     this.grad = 1;
-    for (let i = topo.length - 1; i >= 0; i--) {
-      const v = topo[i];
+    for (let i = n - 1; i >= 0; i--) {
+      const v = topo[i]!;
       if (v.a !== null) v.a.grad += v.da * v.grad;
       if (v.b !== null) v.b.grad += v.db * v.grad;
+      topo[i] = null; // let the graph be garbage-collected once we are done with it
     }
   }
 
   /** Every node this one depends on (itself last), each after its operands. */
   topologicalOrder(): Value[] {
-    const stamp = ++backwardStamp;
-    const topo: Value[] = [];
-    // Iterative post-order DFS. phase: 0 = visit a next, 1 = visit b next, 2 = done.
-    const stack: Value[] = [this];
-    const phase: number[] = [0];
-    this.visited = stamp;
-    while (stack.length > 0) {
-      const top = stack.length - 1;
-      const v = stack[top];
-      const p = phase[top];
-      const child = p === 0 ? v.a : p === 1 ? v.b : null;
-      if (p < 2) {
-        phase[top] = p + 1;
-        if (child !== null && child.visited !== stamp) {
-          child.visited = stamp;
-          stack.push(child);
-          phase.push(0);
-        }
-      } else {
-        stack.pop();
-        phase.pop();
-        topo.push(v);
-      }
-    }
-    return topo;
+    const topo: (Value | null)[] = [];
+    buildTopo(this, topo);
+    return topo as Value[];
   }
 
   /** Shown in notebooks and the REPL: `Value(data=…, grad=…)`. */
@@ -180,4 +160,43 @@ export function sum(xs: readonly Value[]): Value {
   let total = xs[0].add(0);
   for (let i = 1; i < xs.length; i++) total = total.add(xs[i]);
   return total;
+}
+
+// Scratch arrays kept between backward() calls, so a step does not regrow them from empty.
+const topoScratch: (Value | null)[] = [];
+const dfsStack: (Value | null)[] = [];
+const dfsPhase: number[] = [];
+
+/**
+ * Writes into `topo` every node `root` depends on, each after its operands (a post-order
+ * depth-first search, operands in order, as microgpt's recursive `build_topo`), and returns
+ * how many. The search runs on an explicit stack, so a graph of any depth works.
+ */
+function buildTopo(root: Value, topo: (Value | null)[]): number {
+  const stamp = ++backwardStamp;
+  const stack = dfsStack;
+  // phase[i]: which operand of stack[i] to visit next (0: a, 1: b, 2: none, so emit it).
+  const phase = dfsPhase;
+  let n = 0;
+  let top = 0;
+  stack[0] = root;
+  phase[0] = 0;
+  root.visited = stamp;
+  while (top >= 0) {
+    const v = stack[top]!;
+    const p = phase[top];
+    if (p === 2) {
+      topo[n++] = v;
+      stack[top--] = null;
+      continue;
+    }
+    phase[top] = p + 1;
+    const child = p === 0 ? v.a : v.b;
+    if (child !== null && child.visited !== stamp) {
+      child.visited = stamp;
+      stack[++top] = child;
+      phase[top] = 0;
+    }
+  }
+  return n;
 }
