@@ -1,0 +1,130 @@
+/**
+ * Every mistake a user can make on the command line gets one `error:` line naming the
+ * problem and the fix, a non-zero exit code, and no stack trace.
+ */
+import assert from "node:assert/strict";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function train(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-run", "cli/train.ts", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+/** Asserts a failed run with exactly one stderr line, `error: ...` matching `pattern`. */
+async function assertUsageError(args: string[], pattern: RegExp): Promise<void> {
+  const { code, stderr } = await train(args);
+  assert.notEqual(code, 0, `exit code for ${args.join(" ")}`);
+  const lines = stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `one line of stderr, got:\n${stderr}`);
+  assert.match(lines[0], /^error: /);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(stderr, /\s+at\s+\S+:\d+/, "no stack trace");
+}
+
+Deno.test("CLI: bad input gets a one-line error and a non-zero exit", async (t) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/empty.txt`, "\n  \n");
+    await Deno.writeFile(
+      `${dir}/latin1.txt`,
+      new Uint8Array([0x61, 0x6e, 0x6e, 0x0a, 0x6a, 0x6f, 0xeb, 0x6c, 0x0a]),
+    );
+    await Deno.writeTextFile(`${dir}/tiny.txt`, "emma\nava\n");
+    const cases: [string, string[], RegExp][] = [
+      [
+        "missing data file",
+        ["--data", `${dir}/missing.txt`],
+        /data file not found: .*missing\.txt; pass --data/,
+      ],
+      ["data path is a directory", ["--data", dir], /is a directory/],
+      ["empty data file", ["--data", `${dir}/empty.txt`], /has no documents/],
+      ["data that is not UTF-8", ["--data", `${dir}/latin1.txt`], /not valid UTF-8 \(line 2\)/],
+      [
+        "n_embd not divisible by n_head",
+        ["--n-embd", "18", "--n-head", "4"],
+        /n_embd \(18\) must be divisible by n_head \(4\)/,
+      ],
+      ["zero layers", ["--n-layer", "0"], /n_layer must be a positive integer, got 0; set --n-layer/],
+      ["negative block size", ["--block-size", "-2"], /block_size must be a positive integer/],
+      ["zero steps", ["--steps", "0"], /steps must be a positive integer, got 0/],
+      ["zero heads", ["--n-head", "0"], /n_head must be a positive integer/],
+      ["non-integer steps", ["--steps", "1.5"], /--steps must be an integer, got '1\.5'/],
+      ["non-numeric lr", ["--lr", "fast"], /--lr must be a number, got 'fast'/],
+      ["negative lr", ["--lr", "-0.1"], /learning rate must be a positive number/],
+      ["zero temperature", ["--temperature", "0"], /temperature must be a positive number/],
+      ["negative samples", ["--samples", "-1"], /samples/],
+      ["unknown flag", ["--epochs", "3"], /unknown flag --epochs; see .*--help/],
+      ["missing flag value", ["--seed"], /--seed needs a value/],
+      ["positional argument", ["names.txt"], /unexpected argument 'names\.txt'/],
+      [
+        "a diverged run",
+        ["--data", `${dir}/tiny.txt`, "--lr", "1e30", "--steps", "20"],
+        /training diverged: loss is (Infinity|NaN) at step \d+; lower the learning rate \(--lr\)/,
+      ],
+    ];
+    for (const [name, args, pattern] of cases) {
+      await t.step(name, () => assertUsageError(args, pattern));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("CLI: --help documents every flag and exits 0", async () => {
+  const { code, stdout } = await train(["--help"]);
+  assert.equal(code, 0);
+  for (
+    const flag of [
+      "--data",
+      "--seed",
+      "--steps",
+      "--n-embd",
+      "--n-head",
+      "--n-layer",
+      "--block-size",
+      "--lr",
+      "--temperature",
+      "--samples",
+    ]
+  ) {
+    assert.match(stdout, new RegExp(`^\\s+${flag} `, "m"), `help mentions ${flag}`);
+  }
+});
+
+Deno.test("CLI: any text file works, with other shapes and seeds", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/words.txt`, "the cat\nsat on\nthe mat\r\nÉtienne 😀\n");
+    const { code, stdout, stderr } = await train([
+      "--data",
+      `${dir}/words.txt`,
+      "--steps",
+      "12",
+      "--n-embd",
+      "12",
+      "--n-head",
+      "3",
+      "--n-layer",
+      "2",
+      "--block-size",
+      "8",
+      "--seed",
+      "7",
+      "--samples",
+      "3",
+    ]);
+    assert.equal(code, 0, stderr);
+    const lines = stdout.trimEnd().split("\n");
+    assert.deepEqual(lines.slice(0, 2), ["num docs: 4", "vocab size: 14"]);
+    assert.equal(lines.filter((l) => /^step +\d+ \/   12 \| loss \d+\.\d{4}$/.test(l)).length, 12);
+    assert.equal(lines.filter((l) => /^sample +\d: /.test(l)).length, 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
