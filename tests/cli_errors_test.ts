@@ -122,7 +122,7 @@ Deno.test("CLI: any text file works, with other shapes and seeds", async () => {
     assert.equal(code, 0, stderr);
     const lines = stdout.trimEnd().split("\n");
     assert.deepEqual(lines.slice(0, 2), ["num docs: 4", "vocab size: 14"]);
-    assert.equal(lines.filter((l) => /^step +\d+ \/   12 \| loss \d+\.\d{4}$/.test(l)).length, 12);
+    assert.equal(lines.filter((l) => /^step +\d+ \/ {3}12 \| loss \d+\.\d{4}$/.test(l)).length, 12);
     assert.equal(lines.filter((l) => /^sample +\d: /.test(l)).length, 3);
   } finally {
     await Deno.remove(dir, { recursive: true });
