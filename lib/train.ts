@@ -9,6 +9,7 @@
 import { Adam } from "./adam.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig, validateTrainConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
+import { FastEngine } from "./fast_engine.ts";
 import { GPT, KVCache, softmax } from "./model.ts";
 import { sum, type Value } from "./value.ts";
 
@@ -65,17 +66,32 @@ export function trainStep(
   numSteps: number,
 ): number {
   const loss = documentLoss(model, tokens);
-  if (!Number.isFinite(loss.data)) {
-    throw new UsageError(
-      `training diverged: loss is ${loss.data} at step ${
-        step + 1
-      }; lower the learning rate (--lr) or change the seed`,
-    );
-  }
+  checkLoss(loss.data, step);
   loss.backward();
   adam.step(model.parameters, step, numSteps);
   return loss.data;
 }
+
+/** Throws a UsageError if the loss of `step` (0-based) is not finite: the run diverged. */
+function checkLoss(loss: number, step: number): void {
+  if (!Number.isFinite(loss)) {
+    throw new UsageError(
+      `training diverged: loss is ${loss} at step ${
+        step + 1
+      }; lower the learning rate (--lr) or change the seed`,
+    );
+  }
+}
+
+/**
+ * How a step computes the loss and its gradient: `"value"`, the readable scalar autograd
+ * graph of `lib/value.ts`, or `"fast"`, `FastEngine`'s flat arrays (the same numbers, about
+ * 100 times sooner).
+ */
+export type EngineName = "value" | "fast";
+
+/** The engines, for flags and menus. */
+export const ENGINE_NAMES: readonly EngineName[] = ["value", "fast"];
 
 /** Options of `Trainer` and `train`. */
 export interface TrainOptions extends Partial<TrainConfig> {
@@ -83,7 +99,24 @@ export interface TrainOptions extends Partial<TrainConfig> {
   adam?: Adam;
   /** First step to run (0-based), for resuming; defaults to 0. */
   startStep?: number;
+  /** Which engine computes each step; defaults to `"value"`. */
+  engine?: EngineName;
+  /** When the fast engine's weights go back into the model; defaults to `"every-step"`. */
+  modelSync?: ModelSync;
 }
+
+/**
+ * When a `Trainer` using the fast engine writes its weights back into `model.parameters`
+ * (`adam.m` and `adam.v` are always current):
+ * - `"every-step"`: before every step the engine reads the model's weights and after it
+ *   writes them back, so the model is the truth between steps, as with the Value engine.
+ * - `"on-demand"`: the engine keeps the weights between steps and writes them back only on
+ *   `syncModel()`, before a Value-engine step, and when `steps()` ends or the schedule is
+ *   done. Writing 4192 numbers into `Value` objects costs about as much as the step itself
+ *   at the default size, so loops that do not look at the model between steps (the CLI,
+ *   benchmarks) go nearly twice as fast.
+ */
+export type ModelSync = "every-step" | "on-demand";
 
 /**
  * A training run in progress: model, documents, optimizer and the next step of the
@@ -111,6 +144,14 @@ export class Trainer {
   readonly adam: Adam;
   /** The 0-based step that `step()` runs next; equals `config.steps` when done. */
   nextStep: number;
+  /** The engine of the next step; may change between any two steps. */
+  engine: EngineName;
+  readonly modelSync: ModelSync;
+  private fastEngine: FastEngine | null = null;
+  /** The fast engine holds the model's current weights (no need to read them again). */
+  private fastHoldsWeights = false;
+  /** The fast engine's weights are newer than the model's (only with `"on-demand"`). */
+  private modelStale = false;
 
   constructor(
     readonly model: GPT,
@@ -130,6 +171,8 @@ export class Trainer {
     }
     this.adam = options.adam ?? new Adam(model.parameters.length, this.config);
     this.nextStep = options.startStep ?? 0;
+    this.engine = options.engine ?? "value";
+    this.modelSync = options.modelSync ?? "every-step";
     if (!Number.isInteger(this.nextStep) || this.nextStep < 0 || this.nextStep > this.config.steps) {
       throw new RangeError(`startStep must be in 0..${this.config.steps}, got ${this.nextStep}`);
     }
@@ -147,15 +190,49 @@ export class Trainer {
     const numSteps = this.config.steps;
     const tokens = this.docs[step % this.docs.length];
     const learningRate = this.adam.learningRateAt(step, numSteps);
-    const loss = trainStep(this.model, this.adam, tokens, step, numSteps);
+    let loss: number;
+    if (this.engine === "fast") {
+      loss = this.fastStep(tokens, step, numSteps);
+    } else {
+      this.syncModel();
+      loss = trainStep(this.model, this.adam, tokens, step, numSteps);
+    }
     this.nextStep++;
+    if (this.done) this.syncModel();
     return { step, numSteps, loss, learningRate };
+  }
+
+  private fastStep(tokens: readonly number[], step: number, numSteps: number): number {
+    const fast = this.fastEngine ??= new FastEngine(this.model);
+    if (this.modelSync === "every-step" || !this.fastHoldsWeights) fast.loadWeights();
+    this.fastHoldsWeights = true;
+    const loss = fast.lossAndGradient(tokens);
+    checkLoss(loss, step);
+    fast.applyAdam(this.adam, step, numSteps);
+    if (this.modelSync === "every-step") fast.storeWeights();
+    else this.modelStale = true;
+    return loss;
+  }
+
+  /**
+   * Writes the fast engine's weights into `model.parameters` if they are newer (only ever
+   * the case with `modelSync: "on-demand"`); the next fast step reads the model again, so
+   * changes made to it in between are kept.
+   */
+  syncModel(): void {
+    if (this.modelStale) this.fastEngine?.storeWeights();
+    this.modelStale = false;
+    this.fastHoldsWeights = false;
   }
 
   /** Runs steps until `stopStep` (exclusive; default: the end of the schedule), yielding each. */
   *steps(stopStep: number = this.config.steps): Generator<StepInfo, void, undefined> {
     const stop = Math.min(stopStep, this.config.steps);
-    while (this.nextStep < stop) yield this.step();
+    try {
+      while (this.nextStep < stop) yield this.step();
+    } finally {
+      this.syncModel();
+    }
   }
 }
 

@@ -1,0 +1,236 @@
+/**
+ * `deno task bench`: the readable `Value` engine against the fast engine, on the same work in
+ * one process. First microgpt's default run (names.txt, seed 42, 1000 steps) on each engine,
+ * then per-step times as the model grows. Prints a report; times are wall-clock, so note the
+ * machine's load (printed in the header) when you compare runs.
+ *
+ * @module
+ */
+
+import os from "node:os";
+import { DEFAULT_CONFIG, type GPTConfig } from "../lib/config.ts";
+import { loadDocs } from "../lib/data.ts";
+import { timeTraining, type TrainingTiming, valueGraphSize } from "../lib/fast_timing.ts";
+import { GPT } from "../lib/model.ts";
+import { Random, type RandomState } from "../lib/random.ts";
+import { Tokenizer } from "../lib/tokenizer.ts";
+import { type ModelSync, Trainer } from "../lib/train.ts";
+
+const DATA_PATH = new URL("../data/names.txt", import.meta.url).pathname;
+const SEED = 42;
+const STEPS = 1000;
+/** Timed runs of the fast engine per measurement; the best is reported (the least disturbed). */
+const FAST_REPEATS = 10;
+/** Roughly how long the Value engine is timed for each row of the scaling table. */
+const VALUE_BUDGET_SECONDS = 1.5;
+
+/** The shuffled, encoded dataset and the generator state from which microgpt initialises its model. */
+interface Workload {
+  docs: number[][];
+  vocabSize: number;
+  rngAfterShuffle: RandomState;
+}
+
+async function loadWorkload(): Promise<Workload> {
+  const rng = new Random(SEED);
+  const docs = await loadDocs(DATA_PATH);
+  rng.shuffle(docs);
+  const tokenizer = Tokenizer.fromDocs(docs);
+  return {
+    docs: docs.map((d) => tokenizer.encode(d)),
+    vocabSize: tokenizer.vocabSize,
+    rngAfterShuffle: rng.getState(),
+  };
+}
+
+/** microgpt's freshly initialised model for `config` (the default config gives the reference run's). */
+function freshModel(work: Workload, config: GPTConfig): GPT {
+  const rng = new Random(SEED);
+  rng.setState(work.rngAfterShuffle);
+  return GPT.init(config, work.vocabSize, rng);
+}
+
+function machineLines(): string[] {
+  const lines = [
+    `deno ${Deno.version.deno}, v8 ${Deno.version.v8}, ${Deno.build.os} ${
+      tryOr(() => Deno.osRelease(), "?")
+    }`,
+    `cpu: ${cpuModel()}, ${navigator.hardwareConcurrency} logical cores`,
+  ];
+  const load = tryOr(() => Deno.loadavg(), null);
+  if (load) {
+    lines.push(`load average (1, 5, 15 min): ${load.map((x) => x.toFixed(2)).join(" ")}`);
+    if (load[0] > navigator.hardwareConcurrency) {
+      lines.push(
+        "warning: the machine is busy (more runnable tasks than cores); the times below are inflated",
+      );
+    }
+  }
+  return lines;
+}
+
+function cpuModel(): string {
+  return tryOr(() => os.cpus()[0]?.model, undefined) ?? "unknown model";
+}
+
+function tryOr<T>(f: () => T, fallback: T): T {
+  try {
+    return f();
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * The fastest of `repeats` timed runs of each function, each run on a fresh model; the
+ * functions take turns, so a burst of load elsewhere does not fall on one of them only.
+ */
+function bestOf(repeats: number, runs: (() => TrainingTiming)[]): TrainingTiming[] {
+  const best = runs.map((run) => run());
+  for (let i = 1; i < repeats; i++) {
+    runs.forEach((run, k) => {
+      const t = run();
+      if (t.seconds < best[k].seconds) best[k] = t;
+    });
+  }
+  return best;
+}
+
+function ms(seconds: number): string {
+  return `${(seconds * 1000).toFixed(1)} ms`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((cell, c) => cell.padStart(widths[c])).join("  ");
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+function defaultRun(work: Workload): void {
+  const fast = (modelSync: ModelSync) => () =>
+    timeTraining(freshModel(work, DEFAULT_CONFIG), work.docs, { engine: "fast", steps: STEPS, modelSync });
+  // Warm-up: let the JIT compile both engines before anything is timed.
+  fast("on-demand")();
+  fast("every-step")();
+  timeTraining(freshModel(work, DEFAULT_CONFIG), work.docs, { engine: "value", steps: 30 });
+
+  const value = timeTraining(freshModel(work, DEFAULT_CONFIG), work.docs, { engine: "value", steps: STEPS });
+  const [onDemand, everyStep] = bestOf(FAST_REPEATS, [fast("on-demand"), fast("every-step")]);
+
+  console.log(
+    `\n## microgpt's run: ${STEPS} steps, names.txt, seed ${SEED}, n_embd 16, 1 layer, 4192 params\n`,
+  );
+  const row = (name: string, t: TrainingTiming) => [
+    name,
+    ms(t.seconds),
+    t.msPerStep.toFixed(3),
+    t.stepsPerSecond.toFixed(0),
+    `${(value.seconds / t.seconds).toFixed(1)}x`,
+  ];
+  console.log(table(["engine", "training time", "ms/step", "steps/s", "speed-up"], [
+    row("value", value),
+    row("fast (modelSync on-demand)", onDemand),
+    row("fast (modelSync every-step)", everyStep),
+  ]));
+  console.log(`\nfast: best of ${FAST_REPEATS} runs each, after a warm-up run; value: one run.`);
+  console.log("on-demand keeps the weights in the fast engine between steps (the CLI's way); every-step");
+  console.log("writes them back into the model's Value objects after each step (Trainer's default).");
+
+  let worst = 0;
+  value.losses.forEach((loss, i) => (worst = Math.max(worst, Math.abs(loss - onDemand.losses[i]))));
+  console.log(`same numbers: largest per-step loss difference between the engines ${worst.toExponential(2)}`);
+  console.log(
+    `final loss: value ${value.losses[STEPS - 1].toFixed(4)}, fast ${onDemand.losses[STEPS - 1].toFixed(4)}`,
+  );
+  const sample = work.docs.slice(0, 50);
+  const model = freshModel(work, DEFAULT_CONFIG);
+  const nodes = sample.reduce((total, doc) => total + valueGraphSize(model, doc), 0) / sample.length;
+  console.log(
+    `the Value engine builds ${Math.round(nodes)} graph nodes per step (mean of the first 50 documents)`,
+  );
+}
+
+/** Value-engine steps of `config` for about `seconds` (5 to 200 steps): how many, and ms per step. */
+function timeValueWithin(
+  work: Workload,
+  config: GPTConfig,
+  seconds: number,
+): { steps: number; msPerStep: number } {
+  const trainer = new Trainer(freshModel(work, config), work.docs, { steps: 200, engine: "value" });
+  const start = performance.now();
+  while (!trainer.done && (trainer.nextStep < 5 || performance.now() - start < seconds * 1000)) {
+    trainer.step();
+  }
+  return { steps: trainer.nextStep, msPerStep: (performance.now() - start) / trainer.nextStep };
+}
+
+function scalingTable(work: Workload): void {
+  const configs: GPTConfig[] = [
+    { ...DEFAULT_CONFIG },
+    { ...DEFAULT_CONFIG, nEmbd: 32 },
+    { ...DEFAULT_CONFIG, nEmbd: 64 },
+    { ...DEFAULT_CONFIG, nLayer: 2 },
+    { ...DEFAULT_CONFIG, nLayer: 4 },
+    { ...DEFAULT_CONFIG, blockSize: 32 },
+  ];
+  const rows: string[][] = [];
+  for (const config of configs) {
+    // The Value engine runs (after two warm-up steps) until the budget is spent; the fast
+    // engine then trains on those same documents, repeated.
+    timeTraining(freshModel(work, config), work.docs, { engine: "value", steps: 2 });
+    const value = timeValueWithin(work, config, VALUE_BUDGET_SECONDS);
+    const valueSteps = value.steps;
+    const docs = work.docs.slice(0, valueSteps);
+    const fastSteps = valueSteps * Math.max(1, Math.ceil(1000 / valueSteps));
+    const fastRun = () =>
+      timeTraining(freshModel(work, config), docs, {
+        engine: "fast",
+        steps: fastSteps,
+        modelSync: "on-demand",
+      });
+    fastRun();
+    const [fast] = bestOf(3, [fastRun]);
+    rows.push([
+      String(config.nEmbd),
+      String(config.nLayer),
+      String(config.blockSize),
+      String(freshModel(work, config).parameters.length),
+      value.msPerStep.toFixed(2),
+      String(valueSteps),
+      fast.msPerStep.toFixed(4),
+      String(fastSteps),
+      `${(value.msPerStep / fast.msPerStep).toFixed(0)}x`,
+    ]);
+  }
+  console.log("\n## scaling: per-step time (4 heads)\n");
+  console.log(table(
+    [
+      "n_embd",
+      "n_layer",
+      "block_size",
+      "params",
+      "value ms/step",
+      "steps",
+      "fast ms/step",
+      "steps",
+      "speed-up",
+    ],
+    rows,
+  ));
+  console.log(
+    `\nEach row: the Value engine is timed on the first N documents (N = its steps, about ${VALUE_BUDGET_SECONDS} s`,
+  );
+  console.log("of work; fewer at the large sizes), the fast engine (modelSync on-demand, best of 3) on the");
+  console.log("same documents cycled, so both see the same mix of lengths. Names are short (7 positions on");
+  console.log("average), so block_size 32 changes little: a step costs what its document's length costs.");
+}
+
+if (import.meta.main) {
+  const started = performance.now();
+  console.log("# microgpt engines benchmark (deno task bench)\n");
+  for (const line of machineLines()) console.log(line);
+  const work = await loadWorkload();
+  defaultRun(work);
+  scalingTable(work);
+  console.log(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}

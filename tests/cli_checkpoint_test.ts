@@ -1,0 +1,138 @@
+/**
+ * Broken checkpoints through the CLI: a truncated, corrupt, foreign or mismatched file,
+ * or changed data, is one `error:` line and exit code 2 for both `deno task train --resume`
+ * and `deno task sample --checkpoint`: never a stack trace, never a silently wrong model.
+ */
+import assert from "node:assert/strict";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function cli(
+  script: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", script, ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+async function usageError(script: string, args: string[], pattern: RegExp): Promise<void> {
+  const { code, stdout, stderr } = await cli(script, args);
+  assert.equal(code, 2, `exit code of ${script} ${args.join(" ")}; stderr:\n${stderr}`);
+  const lines = stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `one line of stderr, got:\n${stderr}`);
+  assert.match(lines[0], /^error: /);
+  assert.match(lines[0], pattern);
+  assert.equal(stdout, "", "nothing printed to stdout");
+}
+
+const NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail"];
+
+Deno.test("CLI: broken checkpoints are one-line errors", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "microgpt_ckpt_cli_" });
+  try {
+    const data = `${dir}/names.txt`;
+    await Deno.writeTextFile(data, NAMES.join("\n") + "\n");
+    const made = await cli("cli/train.ts", [
+      "--data",
+      data,
+      "--engine",
+      "fast",
+      "--steps",
+      "20",
+      "--stop-at",
+      "10",
+      "--out",
+      `${dir}/good`,
+    ]);
+    assert.equal(made.code, 0, made.stderr);
+    const text = await Deno.readTextFile(`${dir}/good/checkpoint.json`);
+    const json = () => JSON.parse(text);
+
+    /** Writes a broken variant as DIR/NAME/checkpoint.json and returns DIR/NAME. */
+    const variant = async (name: string, content: string): Promise<string> => {
+      await Deno.mkdir(`${dir}/${name}`);
+      await Deno.writeTextFile(`${dir}/${name}/checkpoint.json`, content);
+      return `${dir}/${name}`;
+    };
+    const cases: [string, string, RegExp][] = [
+      [
+        "truncated",
+        text.slice(0, 1000),
+        /checkpoint .*truncated\/checkpoint\.json is not valid JSON .*truncated or corrupt/,
+      ],
+      ["empty", "", /is not valid JSON/],
+      ["garbage", "\u0000\u0001binary", /is not valid JSON/],
+      ["nan", text.replace(/("wte": \[\n\s*\[)[^,]+/, "$1NaN"), /is not valid JSON/],
+      ["foreign", JSON.stringify({ ...json(), format: "safetensors" }), /not a microgpt checkpoint/],
+      ["version", JSON.stringify({ ...json(), version: 9 }), /format version 9, but this program/],
+      [
+        "shape",
+        JSON.stringify({ ...json(), params: { ...json().params, wpe: json().params.wpe.slice(1) } }),
+        /matrix wpe should have 16 rows/,
+      ],
+      [
+        "vocab",
+        JSON.stringify({ ...json(), vocab: [...json().vocab, "z"] }),
+        /matrix wte should have 17 rows \(vocab size 17, model n_embd 16/,
+      ],
+      [
+        "layers",
+        JSON.stringify({
+          ...json(),
+          experiment: { ...json().experiment, model: { ...json().experiment.model, nLayer: 3 } },
+        }),
+        /params has no matrix 'layer1\.attn_wq'/,
+      ],
+      ["adam", JSON.stringify({ ...json(), adam: { m: [], v: [] } }), /adam\.m should hold \d+ numbers/],
+      [
+        "rng",
+        JSON.stringify({ ...json(), rng: { mt: [], index: 0, gaussNext: null } }),
+        /random generator state is invalid/,
+      ],
+    ];
+    for (const [name, content, pattern] of cases) {
+      await t.step(name, async () => {
+        const path = await variant(name, content);
+        await usageError("cli/train.ts", ["--resume", path], pattern);
+        await usageError("cli/sample.ts", ["--checkpoint", `${path}/checkpoint.json`], pattern);
+      });
+    }
+    await t.step("missing file and directory", async () => {
+      await usageError("cli/sample.ts", ["--checkpoint", `${dir}/none.json`], /checkpoint not found/);
+      await usageError("cli/sample.ts", ["--checkpoint", `${dir}/good`], /checkpoint path is a directory/);
+    });
+    await t.step("changed data is refused on resume", async () => {
+      await Deno.writeTextFile(`${dir}/changed.txt`, NAMES.join("\n") + "\nzoe\n");
+      await usageError(
+        "cli/train.ts",
+        ["--resume", `${dir}/good`, "--data", `${dir}/changed.txt`],
+        /data file .*changed\.txt is not the file the checkpoint was trained on \(its SHA-256 differs\)/,
+      );
+    });
+    await t.step("moved data with the same bytes resumes fine", async () => {
+      await Deno.copyFile(data, `${dir}/moved.txt`);
+      const { code, stdout, stderr } = await cli("cli/train.ts", [
+        "--resume",
+        `${dir}/good`,
+        "--data",
+        `${dir}/moved.txt`,
+        "--out",
+        `${dir}/moved`,
+      ]);
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /^step {3}11 \/ {3}20 \| loss \d\.\d{4}\n/);
+    });
+    await t.step("the intact checkpoint still works after all that", async () => {
+      const { code, stdout } = await cli("cli/sample.ts", ["--checkpoint", `${dir}/good/checkpoint.json`]);
+      assert.equal(code, 0);
+      assert.equal(stdout.trimEnd().split("\n").length, 20);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
