@@ -133,8 +133,9 @@ function defaultRun(work: Workload): void {
     row("fast (modelSync every-step)", everyStep),
   ]));
   console.log(`\nfast: best of ${FAST_REPEATS} runs each, after a warm-up run; value: one run.`);
-  console.log("on-demand keeps the weights in the fast engine between steps (the CLI's way); every-step");
-  console.log("writes them back into the model's Value objects after each step (Trainer's default).");
+  console.log("on-demand keeps the weights in the fast engine between steps and writes them into the");
+  console.log("model at the end; every-step writes them into the model's Value objects after every step");
+  console.log("(the Trainer's default, for code that reads the model between steps).");
 
   let worst = 0;
   value.losses.forEach((loss, i) => (worst = Math.max(worst, Math.abs(loss - onDemand.losses[i]))));

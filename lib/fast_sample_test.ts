@@ -1,3 +1,4 @@
+/** Fast sampling draws exactly what sampleName draws from the same generator. */
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG } from "./config.ts";
 import { FastEngine } from "./fast_engine.ts";

@@ -1,3 +1,4 @@
+/** Timing helpers: the same steps as train(), and an exact count of the Value graph. */
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG } from "./config.ts";
 import { timeTraining, valueGraphSize } from "./fast_timing.ts";
