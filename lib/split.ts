@@ -114,12 +114,12 @@ export function evaluateLoss(
 ): number {
   const n = Math.min(docs.length, options.maxDocs ?? docs.length);
   if (n < 1) throw new RangeError("evaluateLoss needs at least one document");
-  // The fast engine's own weight and gradient buffers are scratch here; the Value engine
+  // Forward only: the fast engine's loss() skips the backward pass, and the Value engine
   // builds a graph but never calls backward(), so no grad is touched.
   const fast = options.engine === "fast" ? new FastEngine(model) : null;
   let total = 0;
   for (let i = 0; i < n; i++) {
-    total += fast ? fast.lossAndGradient(docs[i]) : documentLoss(model, docs[i]).data;
+    total += fast ? fast.loss(docs[i]) : documentLoss(model, docs[i]).data;
   }
   return total / n;
 }
