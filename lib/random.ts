@@ -228,7 +228,7 @@ export class Random {
 
 /** Python's `int.bit_length()` for a non-negative safe integer. */
 function bitLength(n: number): number {
-  return n === 0 ? 0 : n.toString(2).length;
+  return n <= 0xffffffff ? 32 - Math.clz32(n) : n.toString(2).length;
 }
 
 /** Python's `bisect.bisect_right(a, x, lo, hi)`. */
