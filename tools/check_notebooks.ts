@@ -1,0 +1,221 @@
+/**
+ * Part of `deno task check`: fails if a committed notebook carries outputs or execution
+ * counts, lacks the `deno` kernelspec, or has code that does not type-check. The Deno kernel
+ * runs cells without type-checking, so each notebook's code cells are joined in order into
+ * one temporary module and `deno check`ed; errors are reported as notebook cell and line.
+ *
+ * @module
+ */
+
+import { runCli } from "../cli/args.ts";
+import { UsageError } from "../lib/errors.ts";
+import { DENO_KERNELSPEC, joinText, type Notebook, PROMISE_KINDS, readNotebook } from "./notebook_json.ts";
+import { resolveNotebooks } from "./run_notebooks.ts";
+
+/**
+ * Everything wrong with how a notebook is stored, one line each: nbformat, kernelspec,
+ * language, outputs or execution counts left in, malformed `microgpt` promises.
+ *
+ * @example
+ * ```ts
+ * import { storageProblems } from "./check_notebooks.ts";
+ * console.log(storageProblems({
+ *   nbformat: 4, nbformat_minor: 5,
+ *   metadata: { kernelspec: { name: "deno", display_name: "Deno", language: "typescript" },
+ *     language_info: { name: "typescript" } },
+ *   cells: [{ cell_type: "code", source: "1", metadata: {}, execution_count: 3, outputs: [] }],
+ * })); // [ "cell 1: has execution count 3; clear outputs before committing" ]
+ * ```
+ */
+export function storageProblems(notebook: Notebook): string[] {
+  const problems: string[] = [];
+  if (notebook.nbformat !== 4) problems.push(`nbformat is ${notebook.nbformat}; save as nbformat 4`);
+  const spec = notebook.metadata.kernelspec;
+  if (
+    spec?.name !== DENO_KERNELSPEC.name || spec?.display_name !== DENO_KERNELSPEC.display_name ||
+    spec?.language !== DENO_KERNELSPEC.language
+  ) {
+    problems.push(
+      `kernelspec is ${JSON.stringify(spec ?? null)}; it must be ${JSON.stringify(DENO_KERNELSPEC)}`,
+    );
+  }
+  if (notebook.metadata.language_info?.name !== "typescript") {
+    problems.push(`language_info.name must be "typescript"`);
+  }
+  notebook.cells.forEach((cell, index) => {
+    const where = `cell ${index + 1}`;
+    if (cell.cell_type !== "code") return;
+    if ((cell.outputs ?? []).length > 0) {
+      problems.push(`${where}: has ${cell.outputs?.length} output(s); clear outputs before committing`);
+    }
+    if (cell.execution_count !== null && cell.execution_count !== undefined) {
+      problems.push(`${where}: has execution count ${cell.execution_count}; clear outputs before committing`);
+    }
+    const promise = cell.metadata.microgpt;
+    for (const kind of promise?.expect ?? []) {
+      if (!PROMISE_KINDS.includes(kind)) {
+        problems.push(`${where}: unknown promise "${kind}"; use one of ${PROMISE_KINDS.join(", ")}`);
+      }
+    }
+    for (const pattern of promise?.match ?? []) {
+      try {
+        new RegExp(pattern);
+      } catch {
+        problems.push(`${where}: match /${pattern}/ is not a valid regular expression`);
+      }
+    }
+  });
+  return problems;
+}
+
+/** A notebook's code as one module, and which cell each of its lines came from. */
+export interface ExtractedModule {
+  /** The code cells joined in order, relative imports made absolute. */
+  code: string;
+  /** `cellOfLine[i]` is the 1-based notebook cell of module line `i + 1` (0 for a separator). */
+  cellOfLine: number[];
+  /** `lineInCell[i]` is the 1-based line within that cell. */
+  lineInCell: number[];
+}
+
+/**
+ * Joins a notebook's code cells into one TypeScript module. Relative import specifiers are
+ * resolved against `notebookDir` (a file URL ending in `/`), so the module type-checks from
+ * anywhere; `export {}` makes it a module even without imports (top-level await needs one).
+ *
+ * @example
+ * ```ts
+ * import { extractModule } from "./check_notebooks.ts";
+ * const { code, cellOfLine } = extractModule({
+ *   nbformat: 4, nbformat_minor: 5, metadata: {},
+ *   cells: [
+ *     { cell_type: "markdown", source: "# Title", metadata: {} },
+ *     { cell_type: "code", source: ['import { Random } from "../lib/mod.ts";\n', "new Random(1);"], metadata: {} },
+ *   ],
+ * }, "file:///repo/notebooks/");
+ * console.log(code.includes('"file:///repo/lib/mod.ts"'), cellOfLine); // true [ 0, 2, 2, 0 ]
+ * ```
+ */
+export function extractModule(notebook: Notebook, notebookDir: string): ExtractedModule {
+  const lines: string[] = [];
+  const cellOfLine: number[] = [];
+  const lineInCell: number[] = [];
+  notebook.cells.forEach((cell, index) => {
+    if (cell.cell_type !== "code") return;
+    lines.push(`// cell ${index + 1}`);
+    cellOfLine.push(0);
+    lineInCell.push(0);
+    const source = joinText(cell.source).replace(
+      /((?:from|import)\s*\(?\s*)(["'])(\.\.?\/[^"']+)\2/g,
+      (_match, lead: string, quote: string, specifier: string) =>
+        `${lead}${quote}${new URL(specifier, notebookDir).href}${quote}`,
+    );
+    source.split("\n").forEach((line, i) => {
+      lines.push(line);
+      cellOfLine.push(index + 1);
+      lineInCell.push(i + 1);
+    });
+  });
+  lines.push("export {};");
+  cellOfLine.push(0);
+  lineInCell.push(0);
+  return { code: lines.join("\n") + "\n", cellOfLine, lineInCell };
+}
+
+/** What a notebook check found. */
+export interface NotebookCheck {
+  path: string;
+  problems: string[];
+}
+
+/**
+ * Checks every notebook (or the given ones): storage, then one `deno check` over all their
+ * code. Type errors come back as `notebooks/x.ipynb cell N line M: ...`.
+ */
+export async function checkNotebooks(paths: readonly string[], root = Deno.cwd()): Promise<NotebookCheck[]> {
+  const checks: NotebookCheck[] = [];
+  const modules = new Map<string, { notebook: string; module: ExtractedModule }>();
+  const tempDir = await Deno.makeTempDir({ prefix: "microgpt_notebooks_" });
+  try {
+    for (const path of paths) {
+      const notebook = await readNotebook(path);
+      const check: NotebookCheck = { path, problems: storageProblems(notebook) };
+      checks.push(check);
+      const absolute = path.startsWith("/") ? path : `${root}/${path}`;
+      const dirUrl = new URL(".", `file://${absolute}`).href;
+      const module = extractModule(notebook, dirUrl);
+      const modulePath = `${tempDir}/${path.replace(/^.*\//, "").replace(/\.ipynb$/, "")}.ts`;
+      await Deno.writeTextFile(modulePath, module.code);
+      modules.set(modulePath, { notebook: path, module });
+    }
+    if (modules.size > 0) {
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["check", "--quiet", "--config", `${root}/deno.json`, ...modules.keys()],
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      if (output.code !== 0) {
+        const text = new TextDecoder().decode(output.stderr) + new TextDecoder().decode(output.stdout);
+        attributeTypeErrors(text, modules, checks);
+      }
+    }
+  } finally {
+    await Deno.remove(tempDir, { recursive: true });
+  }
+  return checks;
+}
+
+/** Turns `deno check` output on the temporary modules into per-notebook problems. */
+function attributeTypeErrors(
+  text: string,
+  modules: Map<string, { notebook: string; module: ExtractedModule }>,
+  checks: NotebookCheck[],
+): void {
+  // Each diagnostic starts with "TS1234 [ERROR]: message" and names its place as "at file:///…:line:col".
+  const blocks = text.split(/\n(?=TS\d+ \[ERROR\]|error:)/);
+  let attributed = false;
+  for (const block of blocks) {
+    const head = block.split("\n")[0].trim();
+    const at = block.match(/at (file:\/\/\S+?):(\d+):(\d+)/);
+    if (at === null) continue;
+    const modulePath = decodeURIComponent(new URL(at[1]).pathname);
+    const entry = modules.get(modulePath);
+    if (entry === undefined) continue;
+    const line = Number(at[2]);
+    const cell = entry.module.cellOfLine[line - 1] ?? 0;
+    const lineInCell = entry.module.lineInCell[line - 1] ?? 0;
+    const check = checks.find((c) => c.path === entry.notebook);
+    check?.problems.push(`cell ${cell} line ${lineInCell}: ${head.replace(/^TS\d+ \[ERROR\]: /, "")}`);
+    attributed = true;
+  }
+  if (!attributed) {
+    // Not a type error in a cell (say, an unresolvable import): report it against every notebook.
+    const reason = text.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? "deno check failed";
+    for (const check of checks) check.problems.push(`deno check failed: ${reason}`);
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const unknownFlag = args.find((arg) => arg.startsWith("-"));
+  if (unknownFlag !== undefined) {
+    throw new UsageError(`unknown flag ${unknownFlag}; pass notebook names or nothing`);
+  }
+  const paths = await resolveNotebooks(args);
+  if (paths.length === 0) throw new UsageError("no notebooks found in notebooks/");
+  const checks = await checkNotebooks(paths);
+  let failed = 0;
+  for (const check of checks) {
+    for (const problem of check.problems) console.error(`error: ${check.path} ${problem}`);
+    if (check.problems.length > 0) failed++;
+  }
+  console.log(`checked ${checks.length} notebooks: ${failed === 0 ? "ok" : `${failed} with problems`}`);
+  return failed === 0 ? 0 : 1;
+}
+
+if (import.meta.main) {
+  await runCli(async () => {
+    const code = await main(Deno.args);
+    if (code !== 0) Deno.exit(code);
+  });
+}

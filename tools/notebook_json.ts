@@ -1,0 +1,118 @@
+/**
+ * The parts of the Jupyter notebook format (nbformat 4) the notebook tools read: cells,
+ * outputs, the kernelspec, and the `microgpt` cell metadata that says what a cell promises
+ * to show.
+ *
+ * @module
+ */
+
+/** A notebook's source: nbformat stores it as one string or as a list of lines. */
+export type MultilineText = string | string[];
+
+/** One output of a code cell, as nbclient writes it. */
+export interface NotebookOutput {
+  output_type: "stream" | "display_data" | "execute_result" | "error" | "update_display_data";
+  /** `stream`: "stdout" or "stderr". */
+  name?: string;
+  /** `stream`: the text written. */
+  text?: MultilineText;
+  /** Rich outputs: MIME type to content (text as a string or lines; JSON as an object). */
+  data?: Record<string, unknown>;
+  execution_count?: number | null;
+  /** `error`: the exception's name, message and traceback. */
+  ename?: string;
+  evalue?: string;
+  traceback?: string[];
+}
+
+/** What a cell promises to show when it runs, checked by `tools/run_notebooks.ts`. */
+export interface CellPromise {
+  /**
+   * Kinds of output the cell must produce: `plot` (a Plotly figure; repeat it for several),
+   * `names` (sampled names in its text), `text` (any text), `table` (an HTML table),
+   * `svg` (an SVG picture).
+   */
+  expect?: string[];
+  /** Regular expressions its text output must match (for exact numbers such as losses). */
+  match?: string[];
+}
+
+/** A notebook cell. */
+export interface NotebookCell {
+  cell_type: "code" | "markdown" | "raw";
+  id?: string;
+  source: MultilineText;
+  metadata: { microgpt?: CellPromise; [key: string]: unknown };
+  outputs?: NotebookOutput[];
+  execution_count?: number | null;
+}
+
+/** A notebook file. */
+export interface Notebook {
+  cells: NotebookCell[];
+  metadata: {
+    kernelspec?: { name?: string; display_name?: string; language?: string };
+    language_info?: { name?: string };
+    [key: string]: unknown;
+  };
+  nbformat: number;
+  nbformat_minor: number;
+}
+
+/** The kernelspec every committed notebook carries, so VS Code and Jupyter pick the Deno kernel. */
+export const DENO_KERNELSPEC = Object.freeze({ name: "deno", display_name: "Deno", language: "typescript" });
+
+/** The kinds of output a cell may promise in `metadata.microgpt.expect`. */
+export const PROMISE_KINDS: readonly string[] = ["plot", "names", "text", "table", "svg"];
+
+/** The MIME type of a Plotly figure. */
+export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+
+/**
+ * Joins nbformat's multiline text.
+ *
+ * @example
+ * ```ts
+ * import { joinText } from "./notebook_json.ts";
+ * console.log(joinText(["a\n", "b"])); // "a\nb"
+ * ```
+ */
+export function joinText(text: MultilineText | undefined): string {
+  if (text === undefined) return "";
+  return typeof text === "string" ? text : text.join("");
+}
+
+/** Reads and parses a notebook file; a file that is not a notebook is an Error naming it. */
+export async function readNotebook(path: string): Promise<Notebook> {
+  const parsed: unknown = JSON.parse(await Deno.readTextFile(path));
+  if (
+    typeof parsed !== "object" || parsed === null || !Array.isArray((parsed as Notebook).cells) ||
+    typeof (parsed as Notebook).nbformat !== "number"
+  ) {
+    throw new Error(`${path} is not a Jupyter notebook (no cells / nbformat)`);
+  }
+  return parsed as Notebook;
+}
+
+/**
+ * The text a code cell showed: its stdout/stderr and the `text/plain` of its results and displays.
+ *
+ * @example
+ * ```ts
+ * import { cellText } from "./notebook_json.ts";
+ * console.log(cellText({
+ *   cell_type: "code", source: "", metadata: {},
+ *   outputs: [{ output_type: "stream", name: "stdout", text: ["hi\n"] },
+ *     { output_type: "execute_result", data: { "text/plain": "3" } }],
+ * })); // "hi\n3\n"
+ * ```
+ */
+export function cellText(cell: NotebookCell): string {
+  let text = "";
+  for (const output of cell.outputs ?? []) {
+    if (output.output_type === "stream") text += joinText(output.text);
+    const plain = output.data?.["text/plain"];
+    if (typeof plain === "string" || Array.isArray(plain)) text += joinText(plain as MultilineText) + "\n";
+  }
+  return text;
+}
