@@ -165,38 +165,36 @@ export function sum(xs: readonly Value[]): Value {
 // Scratch arrays kept between backward() calls, so a step does not regrow them from empty.
 const topoScratch: (Value | null)[] = [];
 const dfsStack: (Value | null)[] = [];
-const dfsPhase: number[] = [];
 
 /**
- * Writes into `topo` every node `root` depends on, each after its operands (a post-order
- * depth-first search, operands in order, as microgpt's recursive `build_topo`), and returns
- * how many. The search runs on an explicit stack, so a graph of any depth works.
+ * Writes into `topo` every node `root` depends on, each after its operands, and returns how
+ * many. It is microgpt's recursive `build_topo` (visit `a`, then `b`, then append the node)
+ * run on an explicit stack, so a graph of any depth works: the node on top of the stack
+ * first descends into its first unvisited operand; when it has none left, it is appended.
  */
 function buildTopo(root: Value, topo: (Value | null)[]): number {
   const stamp = ++backwardStamp;
   const stack = dfsStack;
-  // phase[i]: which operand of stack[i] to visit next (0: a, 1: b, 2: none, so emit it).
-  const phase = dfsPhase;
   let n = 0;
   let top = 0;
   stack[0] = root;
-  phase[0] = 0;
   root.visited = stamp;
   while (top >= 0) {
     const v = stack[top]!;
-    const p = phase[top];
-    if (p === 2) {
-      topo[n++] = v;
-      stack[top--] = null;
+    const a = v.a;
+    if (a !== null && a.visited !== stamp) {
+      a.visited = stamp;
+      stack[++top] = a;
       continue;
     }
-    phase[top] = p + 1;
-    const child = p === 0 ? v.a : v.b;
-    if (child !== null && child.visited !== stamp) {
-      child.visited = stamp;
-      stack[++top] = child;
-      phase[top] = 0;
+    const b = v.b;
+    if (b !== null && b.visited !== stamp) {
+      b.visited = stamp;
+      stack[++top] = b;
+      continue;
     }
+    topo[n++] = v;
+    stack[top--] = null;
   }
   return n;
 }
