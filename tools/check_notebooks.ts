@@ -148,6 +148,7 @@ export async function checkNotebooks(paths: readonly string[], root = Deno.cwd()
       await Deno.writeTextFile(modulePath, module.code);
       modules.set(modulePath, { notebook: path, module });
     }
+    await checkFormatting(paths, root, tempDir, checks);
     if (modules.size > 0) {
       const output = await new Deno.Command(Deno.execPath(), {
         args: ["check", "--quiet", "--config", `${root}/deno.json`, ...modules.keys()],
@@ -164,6 +165,40 @@ export async function checkNotebooks(paths: readonly string[], root = Deno.cwd()
     await Deno.remove(tempDir, { recursive: true });
   }
   return checks;
+}
+
+/**
+ * Flags notebooks that `deno fmt` would change. Deno 2.9.6's `deno fmt --check` reports every
+ * TypeScript notebook as unformatted even when formatting leaves it byte for byte the same,
+ * so deno.json keeps notebooks out of `deno fmt`, and they are checked here instead: format a
+ * copy with tools/notebook_fmt.json (the same options; `deno task fmt-notebooks` applies them)
+ * and compare the bytes.
+ */
+async function checkFormatting(
+  paths: readonly string[],
+  root: string,
+  tempDir: string,
+  checks: NotebookCheck[],
+): Promise<void> {
+  const absolute = (path: string) => path.startsWith("/") ? path : `${root}/${path}`;
+  const copies = paths.map((path, i) => `${tempDir}/fmt_${i}_${path.replace(/^.*\//, "")}`);
+  await Promise.all(paths.map((path, i) => Deno.copyFile(absolute(path), copies[i])));
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", "--config", `${root}/tools/notebook_fmt.json`, ...copies],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (output.code !== 0) {
+    const reason = new TextDecoder().decode(output.stderr).trim().split("\n")[0];
+    for (const check of checks) check.problems.push(`deno fmt failed: ${reason}`);
+    return;
+  }
+  for (const [i, path] of paths.entries()) {
+    if (await Deno.readTextFile(absolute(path)) !== await Deno.readTextFile(copies[i])) {
+      checks.find((c) => c.path === path)?.problems.push("is not formatted; run: deno task fmt-notebooks");
+    }
+  }
 }
 
 /** Turns `deno check` output on the temporary modules into per-notebook problems. */
