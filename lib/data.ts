@@ -113,20 +113,17 @@ function firstInvalidUtf8Line(bytes: Uint8Array): number {
 }
 
 /**
- * Reads the documents of a dataset file, with one-line errors for a missing, unreadable,
- * non-UTF-8 or empty file.
+ * Reads a dataset file's bytes, with one-line errors for a missing or unreadable file.
  *
  * @example
  * ```ts ignore
- * import { loadDocs } from "./data.ts";
- * const docs = await loadDocs("data/names.txt");
- * console.log(docs.length); // 32257
+ * import { readDataFile } from "./data.ts";
+ * const bytes = await readDataFile("data/names.txt");
  * ```
  */
-export async function loadDocs(path: string): Promise<string[]> {
-  let bytes: Uint8Array;
+export async function readDataFile(path: string): Promise<Uint8Array> {
   try {
-    bytes = await Deno.readFile(path);
+    return await Deno.readFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new UsageError(
@@ -143,9 +140,31 @@ export async function loadDocs(path: string): Promise<string[]> {
     }
     throw new UsageError(`cannot read data file ${path}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The documents of a dataset file's bytes (strict UTF-8), with a one-line error for a file
+ * that has none.
+ */
+export function docsFromBytes(bytes: Uint8Array, path: string): string[] {
   const docs = parseDocs(decodeUtf8(bytes, `data file ${path}`));
   if (docs.length === 0) {
     throw new UsageError(`data file ${path} has no documents; put one document per line`);
   }
   return docs;
+}
+
+/**
+ * Reads the documents of a dataset file, with one-line errors for a missing, unreadable,
+ * non-UTF-8 or empty file.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadDocs } from "./data.ts";
+ * const docs = await loadDocs("data/names.txt");
+ * console.log(docs.length); // 32257
+ * ```
+ */
+export async function loadDocs(path: string): Promise<string[]> {
+  return docsFromBytes(await readDataFile(path), path);
 }

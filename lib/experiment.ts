@@ -16,7 +16,7 @@ import {
   type RunHistory,
 } from "./checkpoint.ts";
 import type { SampleConfig } from "./config.ts";
-import { decodeUtf8, parseDocs } from "./data.ts";
+import { docsFromBytes, readDataFile } from "./data.ts";
 import { UsageError } from "./errors.ts";
 import { GPT } from "./model.ts";
 import { Random } from "./random.ts";
@@ -80,35 +80,6 @@ export interface ExperimentRun {
   checkpoint: Checkpoint;
   model: GPT;
   tokenizer: Tokenizer;
-}
-
-/**
- * Reads a dataset file's bytes, with one-line errors for a missing or unreadable file.
- *
- * @example
- * ```ts ignore
- * const bytes = await readDataFile("data/names.txt");
- * ```
- */
-export async function readDataFile(path: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new UsageError(
-        `data file not found: ${path}; pass --data with a text file, one document per line`,
-      );
-    }
-    if (err instanceof Deno.errors.IsADirectory) {
-      throw new UsageError(
-        `data path is a directory: ${path}; pass --data with a text file, one document per line`,
-      );
-    }
-    if (err instanceof Deno.errors.PermissionDenied) {
-      throw new UsageError(`cannot read data file ${path}: permission denied; check the file's permissions`);
-    }
-    throw new UsageError(`cannot read data file ${path}: ${(err as Error).message}`);
-  }
 }
 
 /**
@@ -210,10 +181,7 @@ export async function runExperiment(
         "resume with the original data (--data PATH) or start a new run",
     );
   }
-  const docs = parseDocs(decodeUtf8(bytes, `data file ${config.dataPath}`));
-  if (docs.length === 0) {
-    throw new UsageError(`data file ${config.dataPath} has no documents; put one document per line`);
-  }
+  const docs = docsFromBytes(bytes, config.dataPath);
   const rng = new Random(config.seed);
   rng.shuffle(docs);
   const tokenizer = Tokenizer.fromDocs(docs);

@@ -9,7 +9,7 @@
  */
 
 import { UsageError } from "./errors.ts";
-import { readDataFile } from "./experiment.ts";
+import { readDataFile } from "./data.ts";
 import {
   type ExperimentConfig,
   experimentConfig,
