@@ -4,30 +4,12 @@
  * and `deno task sample --checkpoint`: never a stack trace, never a silently wrong model.
  */
 import assert from "node:assert/strict";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function cli(
-  script: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", script, ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
+import { assertUsageError, runScript as cli } from "./cli.ts";
 
 async function usageError(script: string, args: string[], pattern: RegExp): Promise<void> {
-  const { code, stdout, stderr } = await cli(script, args);
-  assert.equal(code, 2, `exit code of ${script} ${args.join(" ")}; stderr:\n${stderr}`);
-  const lines = stderr.trimEnd().split("\n");
-  assert.equal(lines.length, 1, `one line of stderr, got:\n${stderr}`);
-  assert.match(lines[0], /^error: /);
-  assert.match(lines[0], pattern);
-  assert.equal(stdout, "", "nothing printed to stdout");
+  const output = await cli(script, args);
+  assertUsageError(output, pattern, `of ${script} ${args.join(" ")}`);
+  assert.equal(output.stdout, "", "nothing printed to stdout");
 }
 
 const NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail"];

@@ -3,28 +3,15 @@
  * problem and the fix, a non-zero exit code, and no stack trace.
  */
 import assert from "node:assert/strict";
+import { assertUsageError, type CliOutput, runScript } from "./cli.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function train(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-run", "cli/train.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+function train(args: string[]): Promise<CliOutput> {
+  return runScript("cli/train.ts", args);
 }
 
 /** Asserts a failed run with exactly one stderr line, `error: ...` matching `pattern`. */
-async function assertUsageError(args: string[], pattern: RegExp): Promise<void> {
-  const { code, stderr } = await train(args);
-  assert.notEqual(code, 0, `exit code for ${args.join(" ")}`);
-  const lines = stderr.trimEnd().split("\n");
-  assert.equal(lines.length, 1, `one line of stderr, got:\n${stderr}`);
-  assert.match(lines[0], /^error: /);
-  assert.match(lines[0], pattern);
-  assert.doesNotMatch(stderr, /\s+at\s+\S+:\d+/, "no stack trace");
+async function assertTrainError(args: string[], pattern: RegExp): Promise<void> {
+  assertUsageError(await train(args), pattern, `of train ${args.join(" ")}`);
 }
 
 Deno.test("CLI: bad input gets a one-line error and a non-zero exit", async (t) => {
@@ -69,7 +56,7 @@ Deno.test("CLI: bad input gets a one-line error and a non-zero exit", async (t) 
       ],
     ];
     for (const [name, args, pattern] of cases) {
-      await t.step(name, () => assertUsageError(args, pattern));
+      await t.step(name, () => assertTrainError(args, pattern));
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -4,25 +4,11 @@
  * default run), and `deno task sample` on the finished checkpoint repeats its samples.
  */
 import assert from "node:assert/strict";
+import { assertSameText, assertUsageError, type CliOutput as Output, ROOT, runScript } from "./cli.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const REFERENCE = `${ROOT}../shared/reference/names-seed42-steps1000.txt`;
 
-interface Output {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(script: string, args: string[]): Promise<Output> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", script, ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
+const cli = runScript;
 
 async function ok(script: string, args: string[]): Promise<Output> {
   const out = await cli(script, args);
@@ -30,23 +16,8 @@ async function ok(script: string, args: string[]): Promise<Output> {
   return out;
 }
 
-/** Asserts exit code 2 and exactly one stderr line, `error: ...` matching `pattern`. */
 async function usageError(script: string, args: string[], pattern: RegExp): Promise<void> {
-  const { code, stderr } = await cli(script, args);
-  assert.equal(code, 2, `exit code of ${args.join(" ")}; stderr:\n${stderr}`);
-  const lines = stderr.trimEnd().split("\n");
-  assert.equal(lines.length, 1, `one line of stderr, got:\n${stderr}`);
-  assert.match(lines[0], /^error: /);
-  assert.match(lines[0], pattern);
-}
-
-/** The first differing line, for a readable failure. */
-function assertSameText(actual: string, expected: string, what: string): void {
-  if (actual === expected) return;
-  const a = actual.split("\n");
-  const e = expected.split("\n");
-  const i = a.findIndex((line, k) => line !== e[k]);
-  assert.fail(`${what}: line ${i + 1} is ${JSON.stringify(a[i])}, expected ${JSON.stringify(e[i])}`);
+  assertUsageError(await cli(script, args), pattern, `of ${script} ${args.join(" ")}`);
 }
 
 Deno.test("CLI: stop at 500 and resume prints exactly the reference run (default engine)", async (t) => {

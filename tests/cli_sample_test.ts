@@ -1,20 +1,6 @@
 /** `deno task sample --checkpoint FILE`: samples, seeds, temperature, prefixes and its errors. */
 import assert from "node:assert/strict";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function cli(
-  script: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", script, ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
+import { assertUsageError, runScript as cli } from "./cli.ts";
 
 async function sample(args: string[]): Promise<string[]> {
   const { code, stdout, stderr } = await cli("cli/sample.ts", args);
@@ -27,11 +13,7 @@ async function sample(args: string[]): Promise<string[]> {
 }
 
 async function usageError(args: string[], pattern: RegExp): Promise<void> {
-  const { code, stderr } = await cli("cli/sample.ts", args);
-  assert.equal(code, 2, stderr);
-  assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
-  assert.match(stderr, /^error: /);
-  assert.match(stderr, pattern);
+  assertUsageError(await cli("cli/sample.ts", args), pattern, `of sample ${args.join(" ")}`);
 }
 
 Deno.test("CLI: deno task sample", async (t) => {

@@ -1,16 +1,9 @@
 /** `deno task sweep`: parallel runs whose output never depends on the number of workers. */
 import assert from "node:assert/strict";
+import { type CliOutput, runScript } from "./cli.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function sweep(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "cli/sweep.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+function sweep(args: string[]): Promise<CliOutput> {
+  return runScript("cli/sweep.ts", args);
 }
 
 type JsonRecord = Record<string, unknown>;

@@ -1,16 +1,9 @@
 /** `deno task train --val-fraction F`: held-out documents and `val loss` lines; off by default. */
 import assert from "node:assert/strict";
+import { type CliOutput, runScript } from "./cli.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function train(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "cli/train.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+function train(args: string[]): Promise<CliOutput> {
+  return runScript("cli/train.ts", args);
 }
 
 Deno.test("CLI: --val-fraction", async (t) => {

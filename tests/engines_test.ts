@@ -1,7 +1,7 @@
 /**
  * The two engines agree end to end: microgpt's whole 1000-step run gives the same losses on
- * both (within 1e-9), and `deno task train --engine fast` prints the reference output byte
- * for byte on both reference datasets.
+ * both (within 1e-9). (That each engine's CLI output is the reference output byte for byte is
+ * tests/reference_test.ts.)
  */
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG } from "../lib/config.ts";
@@ -12,7 +12,6 @@ import { Tokenizer } from "../lib/tokenizer.ts";
 import { type EngineName, train } from "../lib/train.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const SHARED = new URL("../../shared/reference/", import.meta.url).pathname;
 
 /** microgpt's default run (names.txt, seed 42, 1000 steps) on one engine: every step's loss. */
 async function referenceRunLosses(engine: EngineName): Promise<number[]> {
@@ -39,36 +38,4 @@ Deno.test("the fast and Value engines give the same loss at every step of microg
     worst <= 1e-9,
     `NOT OK: losses differ by up to ${worst} (step ${at + 1}: fast ${fast[at]}, value ${value[at]})`,
   );
-});
-
-async function trainCli(args: string[]): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-run", "cli/train.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-  }).output();
-  assert.equal(out.code, 0, `train ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
-}
-
-/** Equal texts, or a failure that names the first differing line. */
-function assertSameOutput(actual: string, expected: string, what: string): void {
-  if (actual === expected) return;
-  const a = actual.split("\n");
-  const e = expected.split("\n");
-  const i = a.findIndex((line, k) => line !== e[k]);
-  const at = i === -1 ? Math.min(a.length, e.length) : i;
-  assert.fail(`${what}: first difference at line ${at + 1}:\n  expected: ${e[at]}\n  actual:   ${a[at]}`);
-}
-
-Deno.test("deno task train --engine fast prints microgpt.py's output", async (t) => {
-  await t.step("names.txt, seed 42", async () => {
-    const expected = await Deno.readTextFile(`${SHARED}names-seed42-steps1000.txt`);
-    assertSameOutput(await trainCli(["--engine", "fast"]), expected, "names.txt, --engine fast");
-  });
-  await t.step("makemore's names, seed 42", async () => {
-    const expected = await Deno.readTextFile(`${SHARED}makemore-seed42-steps1000.txt`);
-    const args = ["--engine", "fast", "--data", "../shared/reference/makemore-names.txt"];
-    assertSameOutput(await trainCli(args), expected, "makemore, --engine fast");
-  });
 });

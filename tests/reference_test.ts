@@ -4,44 +4,35 @@
  * made by tests/fixtures/microgpt.py, see tests/fixtures/README.md).
  */
 import assert from "node:assert/strict";
+import { assertSameText as assertSameOutput, runScript } from "./cli.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const SHARED = new URL("../../shared/reference/", import.meta.url).pathname;
 
 async function train(args: string[]): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-run", "cli/train.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, `train ${args.join(" ")} failed: ${stderr}`);
-  return new TextDecoder().decode(out.stdout);
+  const { code, stdout, stderr } = await runScript("cli/train.ts", args);
+  assert.equal(code, 0, `train ${args.join(" ")} failed: ${stderr}`);
+  return stdout;
 }
 
-/** Equal texts, or a failure that names the first differing line (llm.c style: show where). */
-function assertSameOutput(actual: string, expected: string, what: string): void {
-  if (actual === expected) return;
-  const a = actual.split("\n");
-  const e = expected.split("\n");
-  const i = a.findIndex((line, k) => line !== e[k]);
-  const at = i === -1 ? Math.min(a.length, e.length) : i;
-  assert.fail(`${what}: first difference at line ${at + 1}:\n  expected: ${e[at]}\n  actual:   ${a[at]}`);
-}
-
-Deno.test("deno task train reproduces microgpt.py on names.txt, seed 42", async () => {
+Deno.test("deno task train reproduces microgpt.py on names.txt, seed 42", async (t) => {
   const expected = await Deno.readTextFile(`${SHARED}names-seed42-steps1000.txt`);
-  assertSameOutput(await train([]), expected, "names.txt");
+  await t.step("default engine (fast)", async () => {
+    assertSameOutput(await train([]), expected, "names.txt");
+  });
+  await t.step("--engine value", async () => {
+    assertSameOutput(await train(["--engine", "value"]), expected, "names.txt, --engine value");
+  });
 });
 
-Deno.test("deno task train reproduces microgpt.py on makemore's names, seed 42", async () => {
+Deno.test("deno task train reproduces microgpt.py on makemore's names, seed 42", async (t) => {
   const expected = await Deno.readTextFile(`${SHARED}makemore-seed42-steps1000.txt`);
-  assertSameOutput(await train(["--data", "../shared/reference/makemore-names.txt"]), expected, "makemore");
-});
-
-Deno.test("the readable Value engine reproduces microgpt.py on names.txt, seed 42", async () => {
-  const expected = await Deno.readTextFile(`${SHARED}names-seed42-steps1000.txt`);
-  assertSameOutput(await train(["--engine", "value"]), expected, "names.txt, --engine value");
+  const data = ["--data", "../shared/reference/makemore-names.txt"];
+  await t.step("default engine (fast)", async () => {
+    assertSameOutput(await train(data), expected, "makemore");
+  });
+  await t.step("--engine value", async () => {
+    assertSameOutput(await train([...data, "--engine", "value"]), expected, "makemore, --engine value");
+  });
 });
 
 interface FixtureCase {
