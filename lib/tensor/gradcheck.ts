@@ -53,8 +53,10 @@ export function numericalGradient(
  * @example
  * ```ts
  * import { relativeError } from "./gradcheck.ts";
- * console.log(relativeError([2, 1, 0], [2, 1 + 2e-10, 1e-14]).error < 1e-10); // true: relative to 2
- * console.log(relativeError([2, 1, 0], [2, 1 + 2e-10, 0], 0).error); // 1.9999999e-10 (and rounding): relative to 1
+ * const a = [2, 1, 0];
+ * const b = [2, 1 + 2e-10, 1e-14];
+ * console.log(relativeError(a, b).error.toExponential(1)); // 1.0e-10: the difference 2e-10, relative to 2
+ * console.log(relativeError(a, b, 0)); // { error: 1, at: 2 }: 0 against 1e-14, relative to itself
  * ```
  */
 export function relativeError(

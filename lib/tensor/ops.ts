@@ -174,10 +174,13 @@ export function linear(x: Tensor, w: Tensor, order: SumOrder = lastFirst(w.rows)
   return new Tensor(N, nout, y, {
     parents: [x, w],
     backward: (dy) => {
+      // A zero in dy (a padding row, a unit the ReLU switched off) adds only zeros: skipping it
+      // leaves every sum's bits as they are (a gradient starts at +0 and never becomes -0).
       const dw = w.grad;
       for (let p = N - 1; p >= 0; p--) {
         for (let r = 0; r < nout; r++) {
           const d = dy[p * nout + r];
+          if (d === 0) continue;
           for (let i = 0; i < nin; i++) dw[r * nin + i] += d * xs[p * nin + i];
         }
       }
@@ -187,6 +190,7 @@ export function linear(x: Tensor, w: Tensor, order: SumOrder = lastFirst(w.rows)
         for (let k = 0; k < nout; k++) {
           const r = rows[k];
           const d = dy[p * nout + r];
+          if (d === 0) continue;
           for (let i = 0; i < nin; i++) dx[p * nin + i] += d * ws[r * nin + i];
         }
       }
@@ -468,7 +472,9 @@ export function embedding(table: Tensor, ids: Int32Array): Tensor {
   requireIds("embedding", ids, table.rows);
   const C = table.cols;
   const y = new Float64Array(ids.length * C);
-  for (let p = 0; p < ids.length; p++) y.set(table.row(ids[p]), p * C);
+  for (let p = 0; p < ids.length; p++) {
+    for (let i = 0; i < C; i++) y[p * C + i] = table.data[ids[p] * C + i];
+  }
   return new Tensor(ids.length, C, y, {
     parents: [table],
     backward: (dy) => {
@@ -497,7 +503,7 @@ export function slice(x: Tensor, row0: number, rows: number, col0: number, cols:
   const y = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const o = (row0 + r) * x.cols + col0;
-    y.set(x.data.subarray(o, o + cols), r * cols);
+    for (let c = 0; c < cols; c++) y[r * cols + c] = x.data[o + c];
   }
   return new Tensor(rows, cols, y, {
     parents: [x],
@@ -531,7 +537,9 @@ export function concatCols(parts: readonly Tensor[]): Tensor {
   const y = new Float64Array(rows * cols);
   let c0 = 0;
   for (const t of parts) {
-    for (let r = 0; r < rows; r++) y.set(t.row(r), r * cols + c0);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < t.cols; c++) y[r * cols + c0 + c] = t.data[r * t.cols + c];
+    }
     c0 += t.cols;
   }
   return new Tensor(rows, cols, y, {
