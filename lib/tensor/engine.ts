@@ -9,7 +9,7 @@
 import type { Adam } from "../adam.ts";
 import type { GPT } from "../model.ts";
 import { makeBatch, sequenceBatch } from "./batch.ts";
-import { parameterOffsets, TensorGPT } from "./gpt.ts";
+import { TensorGPT } from "./gpt.ts";
 import { scale, softmax } from "./ops.ts";
 import { Tensor } from "./tensor.ts";
 
@@ -45,16 +45,9 @@ export class TensorEngine {
   private readonly sequence: number[] = [];
 
   constructor(readonly model: GPT) {
-    this.weights = new Float64Array(model.parameters.length);
-    this.grads = new Float64Array(model.parameters.length);
-    this.gpt = new TensorGPT(
-      model.config,
-      model.vocabSize,
-      this.weights,
-      this.grads,
-      parameterOffsets(model),
-    );
-    this.loadWeights();
+    this.gpt = new TensorGPT(model);
+    this.weights = this.gpt.weights;
+    this.grads = this.gpt.grads;
   }
 
   /** Copies the model's current weights (`model.parameters[i].data`) into `weights`. */

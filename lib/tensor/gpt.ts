@@ -75,8 +75,9 @@ export function causalSelfAttention(qkv: Tensor, B: number, T: number, nHead: nu
 }
 
 /**
- * The GPT on tensors. Its weights are views into two flat arrays in the order of
- * `model.parameters` (microgpt's order): `weights` and `grads`, where `backward()` accumulates.
+ * The GPT on tensors, with its own copy of a core `GPT`'s weights (so the same seed gives the same
+ * weights). Its parameter tensors are views into two flat arrays in the order of
+ * `model.parameters` (microgpt's order): `weights`, and `grads`, where `backward()` accumulates.
  *
  * @example
  * ```ts
@@ -87,13 +88,20 @@ export function causalSelfAttention(qkv: Tensor, B: number, T: number, nHead: nu
  * import { makeBatch } from "./batch.ts";
  * import { TensorGPT } from "./gpt.ts";
  * const model = GPT.init(DEFAULT_CONFIG, 27, new Random(42));
- * const gpt = TensorGPT.fromModel(model);
+ * const gpt = new TensorGPT(model);
  * const emma = [26, 4, 12, 12, 0, 26];
  * const loss = gpt.loss(makeBatch([emma], 16));
  * console.log(loss.at(0, 0) === documentLoss(model, emma).data); // true: the same bits
+ * loss.backward(); // gradients in gpt.grads, in the order of model.parameters
  * ```
  */
 export class TensorGPT {
+  readonly config: GPTConfig;
+  readonly vocabSize: number;
+  /** Every weight, in the order of `model.parameters`. */
+  readonly weights: Float64Array; // [numParams]
+  /** d(loss)/d(weight), same order; `backward()` adds to it, so zero it between steps. */
+  readonly grads: Float64Array; // [numParams]
   readonly wte: Tensor; // [vocabSize][nEmbd]
   readonly wpe: Tensor; // [blockSize][nEmbd]
   readonly lmHead: Tensor; // [vocabSize][nEmbd]
@@ -101,53 +109,37 @@ export class TensorGPT {
   private readonly qkvRows: Int32Array;
   private readonly targetLastOrders: Int32Array[];
 
-  /**
-   * The tensors over `weights` and `grads` (each `numParams` long, in the order of a `GPT`'s
-   * `parameters`; `layout` gives each named matrix's offset, see `parameterOffsets`).
-   */
-  constructor(
-    readonly config: GPTConfig,
-    readonly vocabSize: number,
-    readonly weights: Float64Array,
-    readonly grads: Float64Array,
-    layout: ReadonlyMap<string, number>,
-  ) {
-    const { nEmbd: C, nLayer, blockSize } = config;
+  constructor(model: GPT) {
+    this.config = model.config;
+    this.vocabSize = model.vocabSize;
+    this.weights = Float64Array.from(model.parameters, (p) => p.data);
+    this.grads = new Float64Array(this.weights.length);
+    const { nEmbd: C, nLayer, blockSize } = this.config;
+    const layout = parameterOffsets(model);
     const view = (name: string, rows: number, cols: number): Tensor => {
-      const o = layout.get(name);
-      if (o === undefined || o + rows * cols > weights.length) {
-        throw new RangeError(`the parameter layout has no [${rows}][${cols}] matrix ${name}`);
-      }
-      const end = o + rows * cols;
-      return new Tensor(rows, cols, weights.subarray(o, end), { grad: grads.subarray(o, end) });
+      const start = layout.get(name)!;
+      const end = start + rows * cols;
+      return new Tensor(rows, cols, this.weights.subarray(start, end), {
+        grad: this.grads.subarray(start, end),
+      });
     };
-    this.wte = view("wte", vocabSize, C);
+    this.wte = view("wte", this.vocabSize, C);
     this.wpe = view("wpe", blockSize, C);
-    this.lmHead = view("lm_head", vocabSize, C);
+    this.lmHead = view("lm_head", this.vocabSize, C);
     this.layers = [];
     for (let l = 0; l < nLayer; l++) {
-      const wq = layout.get(`layer${l}.attn_wq`)!;
-      if (
-        layout.get(`layer${l}.attn_wk`) !== wq + C * C || layout.get(`layer${l}.attn_wv`) !== wq + 2 * C * C
-      ) {
-        throw new RangeError(`layer ${l}'s attn_wq, attn_wk and attn_wv must follow each other`);
-      }
       this.layers.push({
-        attnWqkv: view(`layer${l}.attn_wq`, 3 * C, C),
+        attnWqkv: view(`layer${l}.attn_wq`, 3 * C, C), // attn_wk and attn_wv follow attn_wq
         attnWo: view(`layer${l}.attn_wo`, C, C),
         mlpFc1: view(`layer${l}.mlp_fc1`, 4 * C, C),
         mlpFc2: view(`layer${l}.mlp_fc2`, C, 4 * C),
       });
     }
-    this.qkvRows = qkvGradientOrder(C, config.nHead);
-    this.targetLastOrders = Array.from({ length: vocabSize }, (_, t) => targetLastOrder(vocabSize, t));
-  }
-
-  /** A `TensorGPT` with its own copy of `model`'s weights (and zero gradients). */
-  static fromModel(model: GPT): TensorGPT {
-    const weights = Float64Array.from(model.parameters, (p) => p.data);
-    const grads = new Float64Array(weights.length);
-    return new TensorGPT(model.config, model.vocabSize, weights, grads, parameterOffsets(model));
+    this.qkvRows = qkvGradientOrder(C, this.config.nHead);
+    this.targetLastOrders = Array.from(
+      { length: this.vocabSize },
+      (_, t) => targetLastOrder(this.vocabSize, t),
+    );
   }
 
   /** The next-token logits of every row of the batch, [B*T][vocabSize]. */

@@ -1,6 +1,8 @@
 /** Every tensor op's backward against fourth-order central finite differences, on random shapes. */
 import assert from "node:assert/strict";
+import { linear as valueLinear, rmsnorm as valueRmsnorm, softmax as valueSoftmax } from "../model.ts";
 import { Random } from "../random.ts";
+import { sum, Value } from "../value.ts";
 import { causalSelfAttention } from "./gpt.ts";
 import { numericalGradient, relativeError } from "./gradcheck.ts";
 import {
@@ -288,5 +290,82 @@ Deno.test("ops compute microgpt's expressions exactly", async (t) => {
     };
     assert.equal(run(lastFirst(3)), 0); // (-1e16 + 1) + 1e16: the 1 is lost
     assert.equal(run(() => Int32Array.of(0, 2, 1)), 1); // (1e16 - 1e16) + 1
+  });
+});
+
+/** The rows of `t` as `Value` leaves. */
+function toValues(t: Tensor): Value[][] {
+  return t.toArray().map((row) => row.map((x) => new Value(x)));
+}
+
+/** Asserts that a tensor's gradient has the same bits as the `Value` leaves' gradients. */
+function assertSameBits(name: string, tensor: Tensor, values: Value[][]): void {
+  const expected = values.flat().map((v) => v.grad);
+  const differing = expected.flatMap((g, i) => (Object.is(g, tensor.grad[i]) ? [] : [i]));
+  assert.deepEqual(
+    differing,
+    [],
+    `NOT OK: ${name}: gradients differ from the Value engine's at ${differing}`,
+  );
+}
+
+Deno.test("ops give the Value engine's gradients bit for bit", async (t) => {
+  const rng = new Random(99);
+  /** The Value graph's `sum(seed_i * y_i)`, whose backward gives every y_i the gradient seed_i. */
+  const seeded = (ys: Value[][], seed: Float64Array): Value => sum(ys.flat().map((y, i) => y.mul(seed[i])));
+  const randomSeed = (n: number) => Float64Array.from({ length: n }, () => rng.gauss(0, 1));
+
+  await t.step("linear (microgpt's, one row of x per position)", () => {
+    for (let trial = 0; trial < 10; trial++) {
+      const [n, nin] = randomShape(rng);
+      const x = randomTensor(rng, n, nin);
+      const w = randomTensor(rng, 1 + rng.randbelow(9), nin);
+      const [vx, vw] = [toValues(x), toValues(w)];
+      const y = linear(x, w);
+      const seed = randomSeed(y.size);
+      y.backward(seed);
+      seeded(vx.map((row) => valueLinear(row, vw)), seed).backward();
+      assert.deepEqual(
+        y.data,
+        Float64Array.from(vx.flatMap((row) => valueLinear(row, vw)).map((v) => v.data)),
+      );
+      assertSameBits("linear's input", x, vx);
+      assertSameBits("linear's weights", w, vw);
+    }
+  });
+
+  for (
+    const [name, tensorOp, valueOp] of [
+      ["rmsnorm", rmsnorm, valueRmsnorm],
+      ["softmax", softmax, valueSoftmax],
+    ] as const
+  ) {
+    await t.step(name, () => {
+      for (let trial = 0; trial < 10; trial++) {
+        const [n, c] = randomShape(rng);
+        const x = randomTensor(rng, n, c);
+        const vx = toValues(x);
+        const y = tensorOp(x);
+        const seed = randomSeed(y.size);
+        y.backward(seed);
+        seeded(vx.map((row) => valueOp(row)), seed).backward();
+        assertSameBits(name, x, vx);
+      }
+    });
+  }
+
+  await t.step("crossEntropy and documentMeanLoss (microgpt's loss of one document)", () => {
+    for (let trial = 0; trial < 10; trial++) {
+      const [n, vocab] = randomShape(rng, 8, 12);
+      const logits = randomTensor(rng, n, vocab);
+      const targets = Int32Array.from({ length: n }, () => rng.randbelow(vocab));
+      const vLogits = toValues(logits);
+      const loss = documentMeanLoss(crossEntropy(logits, targets), [n]);
+      loss.backward();
+      const vLoss = sum(vLogits.map((z, p) => valueSoftmax(z)[targets[p]].log().neg())).mul(1 / n);
+      vLoss.backward();
+      assert.ok(Object.is(loss.at(0, 0), vLoss.data));
+      assertSameBits("crossEntropy", logits, vLogits);
+    }
   });
 });
