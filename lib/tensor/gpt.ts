@@ -1,6 +1,6 @@
 /**
  * microgpt's GPT written with matrix operations: the forward pass of a whole batch in a dozen
- * tensor ops, nanoGPT style, on weights shared with a core `GPT`'s parameter layout. With one
+ * tensor ops, nanoGPT style, on a copy of a core `GPT`'s weights in its parameter order. With one
  * document it computes the `Value` engine's loss and gradients to the last bit.
  *
  * @module
