@@ -10,7 +10,7 @@
 import os from "node:os";
 import { DEFAULT_CONFIG, type GPTConfig } from "../lib/config.ts";
 import { loadDocs } from "../lib/data.ts";
-import { timeTraining, type TrainingTiming, valueGraphSize } from "../lib/fast_timing.ts";
+import { timeTraining, type TrainingTiming, valueGraphSize } from "../lib/experiment/timing.ts";
 import { GPT } from "../lib/model.ts";
 import { Random, type RandomState } from "../lib/random.ts";
 import { Tokenizer } from "../lib/tokenizer.ts";

@@ -11,10 +11,10 @@ import {
   modelFromCheckpoint,
   rngFromCheckpoint,
   tokenizerFromCheckpoint,
-} from "../lib/checkpoint.ts";
+} from "../lib/experiment/checkpoint.ts";
 import { UsageError } from "../lib/errors.ts";
-import { findChromium, PlotRenderer, standaloneHtml } from "../lib/export.ts";
-import { attentionFigure, type Figure, lossCurveFigure, tokenLabels } from "../lib/figures.ts";
+import { findChromium, PlotRenderer, standaloneHtml } from "../lib/plot/export.ts";
+import { attentionFigure, type Figure, lossCurveFigure, tokenLabels } from "../lib/plot/figures.ts";
 import { sampleName } from "../lib/sample.ts";
 
 /** Image formats `--plots` takes (HTML is always written). */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { loadCheckpoint, sampleFromCheckpoint } from "../lib/checkpoint.ts";
+import { loadCheckpoint, sampleFromCheckpoint } from "../lib/experiment/checkpoint.ts";
 import { UsageError } from "../lib/errors.ts";
 import { formatInt } from "../lib/format.ts";
 import { type FlagSpec, formatHelp, parseFlags, runCli } from "./args.ts";

@@ -7,11 +7,11 @@
  * @module
  */
 
-import { exactJson, writeTextFileAtomic } from "../lib/json_file.ts";
+import { exactJson, writeTextFileAtomic } from "../lib/experiment/json_file.ts";
 import { UsageError } from "../lib/errors.ts";
 import { formatFixed } from "../lib/format.ts";
-import { DEFAULT_DATA_PATH, type ExperimentOverrides, finalLoss, writeRunRecord } from "../lib/run_record.ts";
-import { DEFAULT_VALIDATION } from "../lib/split.ts";
+import { DEFAULT_DATA_PATH, type ExperimentOverrides, finalLoss, writeRunRecord } from "../lib/experiment/run_record.ts";
+import { DEFAULT_VALIDATION } from "../lib/experiment/split.ts";
 import {
   groupTable,
   runSweep,
@@ -19,7 +19,7 @@ import {
   type SweepGrid,
   type SweepSetting,
   sweepTable,
-} from "../lib/sweep.ts";
+} from "../lib/experiment/sweep.ts";
 import { ENGINE_NAMES } from "../lib/train.ts";
 import { type FlagSpec, formatHelp, parseFlags, runCli } from "./args.ts";
 

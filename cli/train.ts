@@ -6,13 +6,13 @@
  * @module
  */
 
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../lib/checkpoint.ts";
+import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../lib/experiment/checkpoint.ts";
 import { DEFAULT_CONFIG, DEFAULT_SAMPLE_CONFIG, DEFAULT_TRAIN_CONFIG } from "../lib/config.ts";
 import { UsageError } from "../lib/errors.ts";
-import { runExperiment } from "../lib/experiment.ts";
+import { runExperiment } from "../lib/experiment/experiment.ts";
 import { formatFixed, formatInt } from "../lib/format.ts";
-import { type ExperimentConfig, experimentConfig, writeRunRecord } from "../lib/run_record.ts";
-import { DEFAULT_VALIDATION } from "../lib/split.ts";
+import { type ExperimentConfig, experimentConfig, writeRunRecord } from "../lib/experiment/run_record.ts";
+import { DEFAULT_VALIDATION } from "../lib/experiment/split.ts";
 import { ENGINE_NAMES, type EngineName } from "../lib/train.ts";
 import { type FlagSpec, formatHelp, parseFlags, runCli } from "./args.ts";
 import { parsePlotsFlag, runFigures, writeRunPlots } from "./plots_out.ts";

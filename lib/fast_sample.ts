@@ -7,7 +7,7 @@
  */
 
 import { DEFAULT_SAMPLE_CONFIG } from "./config.ts";
-import type { FastEngine } from "./fast_engine.ts";
+import type { FastEngine } from "./fast/engine.ts";
 import type { Random } from "./random.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 
@@ -33,7 +33,7 @@ export interface FastSample {
  * @example
  * ```ts
  * import { DEFAULT_CONFIG } from "./config.ts";
- * import { FastEngine } from "./fast_engine.ts";
+ * import { FastEngine } from "./fast/engine.ts";
  * import { sampleNameFast } from "./fast_sample.ts";
  * import { GPT } from "./model.ts";
  * import { Random } from "./random.ts";

@@ -1,7 +1,7 @@
 /** Fast sampling draws exactly what sampleName draws from the same generator. */
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG } from "./config.ts";
-import { FastEngine } from "./fast_engine.ts";
+import { FastEngine } from "./fast/engine.ts";
 import { sampleNameFast, sampleNamesFast } from "./fast_sample.ts";
 import { GPT } from "./model.ts";
 import { Random } from "./random.ts";

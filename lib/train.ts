@@ -9,7 +9,7 @@
 import { Adam } from "./adam.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig, validateTrainConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
-import { FastEngine } from "./fast_engine.ts";
+import { FastEngine } from "./fast/engine.ts";
 import { GPT, KVCache, softmax } from "./model.ts";
 import { sum, type Value } from "./value.ts";
 

@@ -1,11 +1,11 @@
 /** The fast engine against the Value engine: the same loss bits, gradients within 1e-10, the same training. */
 import assert from "node:assert/strict";
-import { Adam } from "./adam.ts";
-import { DEFAULT_CONFIG, type GPTConfig } from "./config.ts";
-import { FastEngine } from "./fast_engine.ts";
-import { GPT, KVCache } from "./model.ts";
-import { Random } from "./random.ts";
-import { documentLoss, Trainer } from "./train.ts";
+import { Adam } from "../adam.ts";
+import { DEFAULT_CONFIG, type GPTConfig } from "../config.ts";
+import { FastEngine } from "./engine.ts";
+import { GPT, KVCache } from "../model.ts";
+import { Random } from "../random.ts";
+import { documentLoss, Trainer } from "../train.ts";
 
 /** A document of `length` random characters as `[BOS, ..., BOS]`, BOS being `vocabSize - 1`. */
 function randomDoc(rng: Random, vocabSize: number, length: number): number[] {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 import { exactJson, writeTextFileAtomic } from "./json_file.ts";
 
 Deno.test("exactJson()", async (t) => {

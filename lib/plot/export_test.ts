@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 import { BROWSER_ENV_VARS, findChromium, plotFormat, savePlot, standaloneHtml } from "./export.ts";
 import { attentionFigure, BOS_LABEL, lossCurveFigure } from "./figures.ts";
 import { fnv1a, scriptJson } from "./plot_html.ts";

@@ -9,12 +9,12 @@
  * @module
  */
 
-import { Adam } from "./adam.ts";
-import { UsageError } from "./errors.ts";
-import { GPT, type LayerWeights, type Matrix } from "./model.ts";
-import { Random, type RandomState } from "./random.ts";
-import { sampleNames } from "./sample.ts";
-import { validateSampleConfig } from "./config.ts";
+import { Adam } from "../adam.ts";
+import { UsageError } from "../errors.ts";
+import { GPT, type LayerWeights, type Matrix } from "../model.ts";
+import { Random, type RandomState } from "../random.ts";
+import { sampleNames } from "../sample.ts";
+import { validateSampleConfig } from "../config.ts";
 import {
   type ExperimentConfig,
   parseExperimentConfig,
@@ -22,10 +22,10 @@ import {
   type ValidationLoss,
 } from "./run_record.ts";
 import { exactJson, writeTextFileAtomic } from "./json_file.ts";
-import { Tokenizer } from "./tokenizer.ts";
-import { ENGINE_NAMES, type EngineName } from "./train.ts";
-import { Value } from "./value.ts";
-import { PROGRAM_NAME, VERSION } from "./version.ts";
+import { Tokenizer } from "../tokenizer.ts";
+import { ENGINE_NAMES, type EngineName } from "../train.ts";
+import { Value } from "../value.ts";
+import { PROGRAM_NAME, VERSION } from "../version.ts";
 
 /** The `format` field of every checkpoint. */
 export const CHECKPOINT_FORMAT = "microgpt-checkpoint";
@@ -78,12 +78,12 @@ export interface CheckpointState {
  *
  * @example
  * ```ts
- * import { Adam } from "./adam.ts";
+ * import { Adam } from "../adam.ts";
  * import { makeCheckpoint } from "./checkpoint.ts";
- * import { GPT } from "./model.ts";
- * import { Random } from "./random.ts";
+ * import { GPT } from "../model.ts";
+ * import { Random } from "../random.ts";
  * import { experimentConfig } from "./run_record.ts";
- * import { Tokenizer } from "./tokenizer.ts";
+ * import { Tokenizer } from "../tokenizer.ts";
  * const experiment = experimentConfig();
  * const tokenizer = Tokenizer.fromDocs(["emma", "ava"]);
  * const rng = new Random(experiment.seed);

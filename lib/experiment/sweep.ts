@@ -8,8 +8,8 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
-import { readDataFile } from "./data.ts";
+import { UsageError } from "../errors.ts";
+import { readDataFile } from "../data.ts";
 import {
   type ExperimentConfig,
   experimentConfig,

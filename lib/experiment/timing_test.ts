@@ -1,10 +1,10 @@
 /** Timing helpers: the same steps as train(), and an exact count of the Value graph. */
 import assert from "node:assert/strict";
-import { DEFAULT_CONFIG } from "./config.ts";
-import { timeTraining, valueGraphSize } from "./fast_timing.ts";
-import { GPT } from "./model.ts";
-import { Random } from "./random.ts";
-import { train } from "./train.ts";
+import { DEFAULT_CONFIG } from "../config.ts";
+import { timeTraining, valueGraphSize } from "./timing.ts";
+import { GPT } from "../model.ts";
+import { Random } from "../random.ts";
+import { train } from "../train.ts";
 
 const DOCS = [[26, 4, 12, 12, 0, 26], [26, 14, 11, 8, 21, 8, 0, 26], [26, 0, 21, 0, 26]];
 

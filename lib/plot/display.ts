@@ -121,7 +121,7 @@ export function figureBundle(figure: Figure, id: string): MimeBundle {
  *
  * @example
  * ```ts ignore
- * import { loadPlotly } from "../lib/mod.ts";
+ * import { loadPlotly } from "../mod.ts";
  * await loadPlotly();
  * ```
  */

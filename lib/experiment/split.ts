@@ -9,10 +9,10 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
-import { FastEngine } from "./fast_engine.ts";
-import type { GPT } from "./model.ts";
-import { documentLoss, type EngineName } from "./train.ts";
+import { UsageError } from "../errors.ts";
+import { FastEngine } from "../fast/engine.ts";
+import type { GPT } from "../model.ts";
+import { documentLoss, type EngineName } from "../train.ts";
 
 /** How to hold out documents and how often to measure the loss on them. */
 export interface ValidationConfig {
@@ -98,9 +98,9 @@ export function splitDocs<T>(docs: readonly T[], fraction: number): DocSplit<T> 
  *
  * @example
  * ```ts
- * import { DEFAULT_CONFIG } from "./config.ts";
- * import { GPT } from "./model.ts";
- * import { Random } from "./random.ts";
+ * import { DEFAULT_CONFIG } from "../config.ts";
+ * import { GPT } from "../model.ts";
+ * import { Random } from "../random.ts";
  * import { evaluateLoss } from "./split.ts";
  * const model = GPT.init(DEFAULT_CONFIG, 27, new Random(42));
  * const loss = evaluateLoss(model, [[26, 4, 12, 12, 0, 26], [26, 0, 21, 0, 26]]);

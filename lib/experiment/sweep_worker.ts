@@ -6,7 +6,7 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 import { runExperiment } from "./experiment.ts";
 import type { ExperimentConfig, RunRecord } from "./run_record.ts";
 

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { checkpointToJson, parseCheckpoint } from "./checkpoint.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 import { type ExperimentRun, resumeExperiment, runExperiment, sha256Hex } from "./experiment.ts";
-import { GPT } from "./model.ts";
-import { Random } from "./random.ts";
+import { GPT } from "../model.ts";
+import { Random } from "../random.ts";
 import { type ExperimentConfig, experimentConfig, withoutTimings } from "./run_record.ts";
 import { evaluateLoss, splitDocs } from "./split.ts";
-import { Tokenizer } from "./tokenizer.ts";
-import { Trainer } from "./train.ts";
+import { Tokenizer } from "../tokenizer.ts";
+import { Trainer } from "../train.ts";
 
 const NAMES = [
   "emma",

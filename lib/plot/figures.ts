@@ -7,7 +7,7 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 
 /** A JSON value as Plotly reads it: figures stay plain data that can be saved and diffed. */
 export type PlotlyValue =

@@ -1,7 +1,7 @@
 /** Tests of the figure builders: traces, labels, shapes and the numbers they carry. */
 
 import assert from "node:assert/strict";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 import {
   attentionFigure,
   barFigure,

@@ -7,8 +7,8 @@
  */
 
 import { instance, type Viz } from "@viz-js/viz";
-import { UsageError } from "./errors.ts";
-import type { Value } from "./value.ts";
+import { UsageError } from "../errors.ts";
+import type { Value } from "../value.ts";
 
 /**
  * The operation that made `v`: `"leaf"`, `"+"`, `"*"`, `"exp"`, `"log"`, `"relu"` or a power
@@ -23,7 +23,7 @@ import type { Value } from "./value.ts";
  * @example
  * ```ts
  * import { opOf } from "./graph_dot.ts";
- * import { Value } from "./value.ts";
+ * import { Value } from "../value.ts";
  * const a = new Value(3);
  * console.log(opOf(a), opOf(a.add(2)), opOf(a.mul(a)), opOf(a.pow(2)), opOf(a.div(4))); // leaf + * ^2 *
  * console.log(opOf(a.exp()), opOf(a.log()), opOf(a.relu()), opOf(a.pow(-1))); // exp log relu ^-1
@@ -76,7 +76,7 @@ function escapeRecord(text: string): string {
  * @example
  * ```ts
  * import { valueGraphDot } from "./graph_dot.ts";
- * import { Value } from "./value.ts";
+ * import { Value } from "../value.ts";
  * const a = new Value(2);
  * const b = new Value(-3);
  * const c = a.mul(b);
@@ -149,7 +149,7 @@ export async function renderDotSvg(dot: string): Promise<string> {
  * @example
  * ```ts
  * import { valueGraphSvg } from "./graph_dot.ts";
- * import { Value } from "./value.ts";
+ * import { Value } from "../value.ts";
  * const svg = await valueGraphSvg(new Value(2).mul(3).add(1));
  * console.log(svg.startsWith("<?xml") || svg.startsWith("<svg")); // true
  * ```

@@ -17,11 +17,11 @@ import {
   validateGPTConfig,
   validateSampleConfig,
   validateTrainConfig,
-} from "./config.ts";
-import { UsageError } from "./errors.ts";
+} from "../config.ts";
+import { UsageError } from "../errors.ts";
 import { exactJson, writeTextFileAtomic } from "./json_file.ts";
 import { DEFAULT_VALIDATION, validateValidationConfig, type ValidationConfig } from "./split.ts";
-import { ENGINE_NAMES, type EngineName } from "./train.ts";
+import { ENGINE_NAMES, type EngineName } from "../train.ts";
 
 /** Every setting of a run. The same config (and data) always gives the same losses and samples. */
 export interface ExperimentConfig {

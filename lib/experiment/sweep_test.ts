@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 import { runExperiment } from "./experiment.ts";
 import { type RunRecord, withoutTimings } from "./run_record.ts";
 import {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { DEFAULT_CONFIG } from "./config.ts";
-import { UsageError } from "./errors.ts";
-import { GPT } from "./model.ts";
-import { Random } from "./random.ts";
+import { DEFAULT_CONFIG } from "../config.ts";
+import { UsageError } from "../errors.ts";
+import { GPT } from "../model.ts";
+import { Random } from "../random.ts";
 import { evaluateLoss, splitDocs, validateValidationConfig } from "./split.ts";
-import { Tokenizer } from "./tokenizer.ts";
-import { documentLoss } from "./train.ts";
+import { Tokenizer } from "../tokenizer.ts";
+import { documentLoss } from "../train.ts";
 
 const NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail"];
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Adam } from "./adam.ts";
+import { Adam } from "../adam.ts";
 import {
   adamFromCheckpoint,
   type Checkpoint,
@@ -12,13 +12,13 @@ import {
   sampleFromCheckpoint,
   saveCheckpoint,
 } from "./checkpoint.ts";
-import { UsageError } from "./errors.ts";
-import { GPT } from "./model.ts";
-import { Random } from "./random.ts";
+import { UsageError } from "../errors.ts";
+import { GPT } from "../model.ts";
+import { Random } from "../random.ts";
 import { experimentConfig } from "./run_record.ts";
-import { sampleNames } from "./sample.ts";
-import { Tokenizer } from "./tokenizer.ts";
-import { type EngineName, Trainer } from "./train.ts";
+import { sampleNames } from "../sample.ts";
+import { Tokenizer } from "../tokenizer.ts";
+import { type EngineName, Trainer } from "../train.ts";
 
 const NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail"];
 const STEPS = 30;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { Adam } from "./adam.ts";
+import { Adam } from "../adam.ts";
 import {
   adamFromCheckpoint,
   type Checkpoint,
@@ -15,11 +15,11 @@ import {
   modelFromCheckpoint,
   type RunHistory,
 } from "./checkpoint.ts";
-import type { SampleConfig } from "./config.ts";
-import { docsFromBytes, readDataFile } from "./data.ts";
-import { UsageError } from "./errors.ts";
-import { GPT } from "./model.ts";
-import { Random } from "./random.ts";
+import type { SampleConfig } from "../config.ts";
+import { docsFromBytes, readDataFile } from "../data.ts";
+import { UsageError } from "../errors.ts";
+import { GPT } from "../model.ts";
+import { Random } from "../random.ts";
 import {
   type ExperimentConfig,
   type RunRecord,
@@ -27,13 +27,13 @@ import {
   validateExperimentConfig,
   type ValidationLoss,
 } from "./run_record.ts";
-import { FastEngine } from "./fast_engine.ts";
-import { sampleNameFast } from "./fast_sample.ts";
-import { sampleName } from "./sample.ts";
+import { FastEngine } from "../fast/engine.ts";
+import { sampleNameFast } from "../fast_sample.ts";
+import { sampleName } from "../sample.ts";
 import { evaluateLoss, splitDocs } from "./split.ts";
-import { Tokenizer } from "./tokenizer.ts";
-import { type EngineName, type StepInfo, Trainer } from "./train.ts";
-import { PROGRAM_NAME, VERSION } from "./version.ts";
+import { Tokenizer } from "../tokenizer.ts";
+import { type EngineName, type StepInfo, Trainer } from "../train.ts";
+import { PROGRAM_NAME, VERSION } from "../version.ts";
 
 /** What an experiment reports before its first step. */
 export interface StartInfo {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 import { opOf, renderDotSvg, valueGraphDot, valueGraphSvg } from "./graph_dot.ts";
-import { Value } from "./value.ts";
+import { Value } from "../value.ts";
 
 Deno.test("opOf()", async (t) => {
   await t.step("recognises every primitive op from its numbers", () => {

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { GPT } from "./model.ts";
-import { documentLoss, type EngineName, type ModelSync, Trainer } from "./train.ts";
+import type { GPT } from "../model.ts";
+import { documentLoss, type EngineName, type ModelSync, Trainer } from "../train.ts";
 
 /** Options of `timeTraining`. */
 export interface TimeTrainingOptions {
@@ -38,10 +38,10 @@ export interface TrainingTiming {
  *
  * @example
  * ```ts
- * import { DEFAULT_CONFIG } from "./config.ts";
- * import { timeTraining } from "./fast_timing.ts";
- * import { GPT } from "./model.ts";
- * import { Random } from "./random.ts";
+ * import { DEFAULT_CONFIG } from "../config.ts";
+ * import { timeTraining } from "./timing.ts";
+ * import { GPT } from "../model.ts";
+ * import { Random } from "../random.ts";
  * const docs = [[26, 4, 12, 12, 0, 26], [26, 0, 21, 0, 26]];
  * const value = timeTraining(GPT.init(DEFAULT_CONFIG, 27, new Random(1)), docs, { engine: "value", steps: 4 });
  * const fast = timeTraining(GPT.init(DEFAULT_CONFIG, 27, new Random(1)), docs, { engine: "fast", steps: 4 });
@@ -77,10 +77,10 @@ export function timeTraining(
  *
  * @example
  * ```ts
- * import { DEFAULT_CONFIG } from "./config.ts";
- * import { valueGraphSize } from "./fast_timing.ts";
- * import { GPT } from "./model.ts";
- * import { Random } from "./random.ts";
+ * import { DEFAULT_CONFIG } from "../config.ts";
+ * import { valueGraphSize } from "./timing.ts";
+ * import { GPT } from "../model.ts";
+ * import { Random } from "../random.ts";
  * const model = GPT.init(DEFAULT_CONFIG, 27, new Random(42));
  * console.log(valueGraphSize(model, [26, 4, 12, 12, 0, 26])); // 43091 nodes for "emma" (5 positions)
  * ```

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 
-const PACKAGE_DIR = new URL("../node_modules/plotly.js-dist-min/", import.meta.url);
+const PACKAGE_DIR = new URL("../../node_modules/plotly.js-dist-min/", import.meta.url);
 
 let cached: { version: string; source: string } | undefined;
 

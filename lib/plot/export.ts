@@ -6,7 +6,7 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 import type { Figure } from "./figures.ts";
 import { escapeHtml } from "./display.ts";
 import { DEFAULT_HEIGHT, figureHtml, PLOT_CONFIG, plotElementId, plotlyLoaderHtml } from "./plot_html.ts";
@@ -340,7 +340,7 @@ async function writeCreatingDir(path: string, content: string | Uint8Array): Pro
  *
  * @example
  * ```ts ignore
- * import { lossCurveFigure, savePlot } from "../lib/mod.ts";
+ * import { lossCurveFigure, savePlot } from "../mod.ts";
  * await savePlot(lossCurveFigure({ name: "run", losses }), "out/loss.png", { width: 800, height: 400, scale: 2 });
  * ```
  */

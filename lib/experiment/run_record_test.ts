@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DEFAULT_CONFIG, DEFAULT_SAMPLE_CONFIG, DEFAULT_TRAIN_CONFIG } from "./config.ts";
-import { UsageError } from "./errors.ts";
+import { DEFAULT_CONFIG, DEFAULT_SAMPLE_CONFIG, DEFAULT_TRAIN_CONFIG } from "../config.ts";
+import { UsageError } from "../errors.ts";
 import {
   DEFAULT_EXPERIMENT,
   experimentConfig,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 
 /**
  * JSON text in which every number reads back as the same double: shortest round-trip

@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { Adam } from "./adam.ts";
-import { headDim } from "./config.ts";
-import type { GPT } from "./model.ts";
+import type { Adam } from "../adam.ts";
+import { headDim } from "../config.ts";
+import type { GPT } from "../model.ts";
 
 /** Where each matrix starts in the flat parameter array (microgpt's order, row-major). */
 interface Layout {
@@ -88,11 +88,11 @@ interface LayerActivations {
  *
  * @example
  * ```ts
- * import { DEFAULT_CONFIG } from "./config.ts";
- * import { FastEngine } from "./fast_engine.ts";
- * import { GPT } from "./model.ts";
- * import { Random } from "./random.ts";
- * import { documentLoss } from "./train.ts";
+ * import { DEFAULT_CONFIG } from "../config.ts";
+ * import { FastEngine } from "./engine.ts";
+ * import { GPT } from "../model.ts";
+ * import { Random } from "../random.ts";
+ * import { documentLoss } from "../train.ts";
  * const model = GPT.init(DEFAULT_CONFIG, 27, new Random(42));
  * const tokens = [26, 4, 12, 12, 0, 26]; // "emma"
  * const engine = new FastEngine(model);
