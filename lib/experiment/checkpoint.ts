@@ -3,29 +3,32 @@
  * parameter, Adam's moments, the step, the generator's state and the loss history), so
  * training resumes exactly where it stopped and sampling needs no dataset. Doubles are
  * written in their shortest round-trip form (and -0 as -0), so every bit comes back.
- * Files are written atomically, and loading checks everything: a corrupt, truncated or
- * mismatched file is a one-line UsageError, never a crash or a silently wrong model.
+ * Files are written atomically, and loading checks everything (the schema in `schemas.ts`,
+ * then the checks across fields here): a corrupt, truncated or mismatched file is a one-line
+ * UsageError that says where, never a crash or a silently wrong model.
  *
  * @module
  */
 
 import { Adam } from "../adam.ts";
-import { UsageError } from "../errors.ts";
-import { GPT, type LayerWeights, type Matrix } from "../model.ts";
+import { validateSampleConfig } from "../config.ts";
+import { ConfigError, UsageError } from "../errors.ts";
+import { GPT } from "../model.ts";
+import { parameterShapes } from "../parameters.ts";
 import { Random, type RandomState } from "../random.ts";
 import { sampleNames } from "../sample.ts";
-import { validateSampleConfig } from "../config.ts";
+import { Tokenizer } from "../tokenizer.ts";
+import { Value } from "../value.ts";
+import { PROGRAM_NAME, VERSION } from "../version.ts";
+import { createEngine, type EngineName } from "./engines.ts";
+import { exactJson, parseJsonText, readJsonFile, validateJson, writeTextFileAtomic } from "./json_file.ts";
 import {
+  checkConfigValues,
   type ExperimentConfig,
-  parseExperimentConfig,
   type TrainingSegment,
   type ValidationLoss,
 } from "./run_record.ts";
-import { exactJson, writeTextFileAtomic } from "./json_file.ts";
-import { Tokenizer } from "../tokenizer.ts";
-import { ENGINE_NAMES, type EngineName } from "../train.ts";
-import { Value } from "../value.ts";
-import { PROGRAM_NAME, VERSION } from "../version.ts";
+import { CheckpointSchema } from "./schemas.ts";
 
 /** The `format` field of every checkpoint. */
 export const CHECKPOINT_FORMAT = "microgpt-checkpoint";
@@ -36,15 +39,21 @@ export const CHECKPOINT_VERSION = 1;
 export interface RunHistory {
   /** `losses[s]` is the loss of 0-based step `s`; one per step done. */
   losses: number[];
+  /** Every held-out loss measured so far. */
   validationLosses: ValidationLoss[];
+  /** Every stretch of training so far. */
   segments: TrainingSegment[];
 }
 
 /** A run's complete state. */
 export interface Checkpoint {
+  /** Always `CHECKPOINT_FORMAT`. */
   format: typeof CHECKPOINT_FORMAT;
+  /** Always `CHECKPOINT_VERSION`. */
   version: typeof CHECKPOINT_VERSION;
+  /** The program that wrote it. */
   program: { name: string; version: string };
+  /** Every setting of the run. */
   experiment: ExperimentConfig;
   /** The dataset the documents came from: a resumed run must read the same bytes. */
   data: { sha256: string; numDocs: number };
@@ -58,18 +67,27 @@ export interface Checkpoint {
   params: Record<string, number[][]>;
   /** Adam's moments, one per parameter in `GPT.parameters` order. */
   adam: { m: number[]; v: number[] };
+  /** The losses so far. */
   history: RunHistory;
 }
 
 /** What `makeCheckpoint` needs. */
 export interface CheckpointState {
+  /** Every setting of the run. */
   experiment: ExperimentConfig;
+  /** The data file's hash and size. */
   data: { sha256: string; numDocs: number };
+  /** The vocabulary. */
   tokenizer: Tokenizer;
+  /** The model, with its current weights. */
   model: GPT;
+  /** Adam's state. */
   adam: Adam;
+  /** Steps done. */
   step: number;
+  /** The generator, as the run left it. */
   rng: Random;
+  /** The losses so far. */
   history: RunHistory;
 }
 
@@ -81,7 +99,7 @@ export interface CheckpointState {
  * import { Adam } from "../adam.ts";
  * import { makeCheckpoint } from "./checkpoint.ts";
  * import { GPT } from "../model.ts";
- * import { Random } from "../random.ts";
+ * import { Random, type RandomState } from "../random.ts";
  * import { experimentConfig } from "./run_record.ts";
  * import { Tokenizer } from "../tokenizer.ts";
  * const experiment = experimentConfig();
@@ -129,21 +147,8 @@ export function tokenizerFromCheckpoint(checkpoint: Checkpoint): Tokenizer {
  * ```
  */
 export function modelFromCheckpoint(checkpoint: Checkpoint): GPT {
-  const config = checkpoint.experiment.model;
-  const leaves = (name: string): Matrix => checkpoint.params[name].map((row) => row.map((x) => new Value(x)));
-  const layers: LayerWeights[] = [];
-  for (let l = 0; l < config.nLayer; l++) {
-    layers.push({
-      attnWq: leaves(`layer${l}.attn_wq`),
-      attnWk: leaves(`layer${l}.attn_wk`),
-      attnWv: leaves(`layer${l}.attn_wv`),
-      attnWo: leaves(`layer${l}.attn_wo`),
-      mlpFc1: leaves(`layer${l}.mlp_fc1`),
-      mlpFc2: leaves(`layer${l}.mlp_fc2`),
-    });
-  }
-  const vocabSize = checkpoint.vocab.length + 1;
-  return new GPT(config, vocabSize, leaves("wte"), leaves("wpe"), leaves("lm_head"), layers);
+  const leaves = (name: string) => checkpoint.params[name].map((row) => row.map((x) => new Value(x)));
+  return GPT.fromMatrices(checkpoint.experiment.model, checkpoint.vocab.length + 1, leaves);
 }
 
 /** Adam with the checkpoint's moments and the experiment's settings. */
@@ -174,6 +179,8 @@ export interface CheckpointSampleOptions {
   seed?: number;
   /** Every document starts with these characters (each must be in the vocabulary). */
   prefix?: string;
+  /** The engine that computes the probabilities (default: the run's; every engine draws the same). */
+  engine?: EngineName;
 }
 
 /**
@@ -199,49 +206,33 @@ export function sampleFromCheckpoint(
   const { blockSize } = checkpoint.experiment.model;
   const prefixLength = [...prefix].length;
   if (prefixLength >= blockSize) {
-    throw new UsageError(
-      `--prefix has ${prefixLength} characters but the model's context holds ${blockSize} tokens; ` +
+    throw new ConfigError(
+      ["prefix"],
+      (n) =>
+        `${n("prefix")} has ${prefixLength} characters but the model's context holds ${blockSize} tokens; ` +
         `use at most ${blockSize - 1}`,
     );
   }
   for (const ch of prefix) {
     if (!checkpoint.vocab.includes(ch)) {
-      throw new UsageError(
-        `--prefix character ${JSON.stringify(ch)} is not in the model's vocabulary ` +
+      throw new ConfigError(
+        ["prefix"],
+        (n) =>
+          `${n("prefix")} character ${JSON.stringify(ch)} is not in the model's vocabulary ` +
           `${JSON.stringify(checkpoint.vocab.join(""))}; use only those characters`,
       );
     }
   }
-  if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) {
-    throw new UsageError(`--seed must be an integer, got ${options.seed}`);
+  const seed = options.seed;
+  if (seed !== undefined && !Number.isSafeInteger(seed)) {
+    throw new ConfigError(["seed"], (n) => `${n("seed")} must be an integer, got ${seed}`);
   }
-  const rng = options.seed === undefined ? rngFromCheckpoint(checkpoint) : new Random(options.seed);
-  const model = modelFromCheckpoint(checkpoint);
-  return sampleNames(model, tokenizer, rng, { ...sample, prefix });
-}
-
-/** The matrix names and shapes `[rows, cols]` of a model, in parameter order. */
-export function expectedShapes(
-  config: ExperimentConfig["model"],
-  vocabSize: number,
-): [string, number, number][] {
-  const { nEmbd, blockSize, nLayer } = config;
-  const shapes: [string, number, number][] = [
-    ["wte", vocabSize, nEmbd],
-    ["wpe", blockSize, nEmbd],
-    ["lm_head", vocabSize, nEmbd],
-  ];
-  for (let l = 0; l < nLayer; l++) {
-    shapes.push(
-      [`layer${l}.attn_wq`, nEmbd, nEmbd],
-      [`layer${l}.attn_wk`, nEmbd, nEmbd],
-      [`layer${l}.attn_wv`, nEmbd, nEmbd],
-      [`layer${l}.attn_wo`, nEmbd, nEmbd],
-      [`layer${l}.mlp_fc1`, 4 * nEmbd, nEmbd],
-      [`layer${l}.mlp_fc2`, nEmbd, 4 * nEmbd],
-    );
-  }
-  return shapes;
+  const rng = seed === undefined ? rngFromCheckpoint(checkpoint) : new Random(seed);
+  const engine = createEngine(
+    options.engine ?? checkpoint.experiment.engine,
+    modelFromCheckpoint(checkpoint),
+  );
+  return sampleNames(engine, tokenizer, rng, { ...sample, prefix });
 }
 
 // --- saving and loading ----------------------------------------------------------------
@@ -266,8 +257,13 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
     text = checkpointToJson(checkpoint);
   } catch (err) {
     if (err instanceof RangeError) {
-      throw new UsageError(
-        `cannot save checkpoint ${path}: ${err.message} (the run diverged); lower --lr or change --seed`,
+      const problem = err.message;
+      throw new ConfigError(
+        ["learningRate", "seed"],
+        (n) =>
+          `cannot save checkpoint ${path}: ${problem} (the run diverged); lower ${
+            n("learningRate")
+          } or change ${n("seed")}`,
       );
     }
     throw err;
@@ -286,35 +282,12 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
  * ```
  */
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new UsageError(
-        `checkpoint not found: ${path}; pass the checkpoint.json that deno task train --out DIR wrote`,
-      );
-    }
-    if (err instanceof Deno.errors.IsADirectory) {
-      throw new UsageError(
-        `checkpoint path is a directory: ${path}; pass the checkpoint.json file inside it`,
-      );
-    }
-    if (err instanceof Deno.errors.PermissionDenied) {
-      throw new UsageError(`cannot read checkpoint ${path}: permission denied; check the file's permissions`);
-    }
-    if (err instanceof TypeError) {
-      throw new UsageError(
-        `checkpoint ${path} is not UTF-8 text (corrupt); re-create it with deno task train --out DIR`,
-      );
-    }
-    throw new UsageError(`cannot read checkpoint ${path}: ${oneLine((err as Error).message)}`);
-  }
-  return parseCheckpoint(text, path);
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, " ");
+  const json = await readJsonFile(
+    path,
+    "checkpoint",
+    "pass the checkpoint.json that deno task train --out DIR wrote",
+  );
+  return checkCheckpoint(json, path);
 }
 
 const RECREATE = "re-create it with deno task train --out DIR";
@@ -333,187 +306,107 @@ const RECREATE = "re-create it with deno task train --out DIR";
  * ```
  */
 export function parseCheckpoint(text: string, source: string): Checkpoint {
+  return checkCheckpoint(parseJsonText(text, `checkpoint ${source}`, RECREATE), source);
+}
+
+/** Checks parsed checkpoint JSON: what it is, every field's type, then the fields against each other. */
+function checkCheckpoint(json: unknown, source: string): Checkpoint {
   const where = `checkpoint ${source}`;
-  const fail = (what: string, fix = RECREATE): never => {
-    throw new UsageError(`${where}: ${what}; ${fix}`);
+  checkFormat(json, where);
+  const checkpoint = validateJson(CheckpointSchema, json, where, RECREATE);
+  checkConfigValues(checkpoint.experiment, where);
+  const fail = (what: string): never => {
+    throw new UsageError(`${where}: ${what}; ${RECREATE}`);
   };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(
-      `${where} is not valid JSON (${oneLine((err as Error).message)}): truncated or corrupt; ${RECREATE}`,
-    );
-  }
-  if (!isObject(json)) return fail("not a JSON object");
-  if (json.format !== CHECKPOINT_FORMAT) {
-    return fail(
-      `not a microgpt checkpoint (format ${JSON.stringify(json.format)}, expected "${CHECKPOINT_FORMAT}")`,
-      "pass the checkpoint.json that deno task train --out DIR wrote",
-    );
-  }
-  if (json.version !== CHECKPOINT_VERSION) {
-    return fail(
-      `format version ${
-        JSON.stringify(json.version)
-      }, but this program (${PROGRAM_NAME} ${VERSION}) reads version ${CHECKPOINT_VERSION}`,
-      "use the program version that wrote it, or retrain",
-    );
-  }
-  const program = isObject(json.program) && typeof json.program.name === "string" &&
-      typeof json.program.version === "string"
-    ? { name: json.program.name, version: json.program.version }
-    : fail("the program field is missing or malformed");
-
-  const experiment = parseExperimentConfig(json.experiment, where);
-  const { model: config, train } = experiment;
-
-  const data = isObject(json.data) ? json.data : fail("the data field is missing");
-  if (typeof data.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(data.sha256)) {
-    fail("data.sha256 is not a SHA-256 hex digest");
-  }
-  if (!isCount(data.numDocs) || data.numDocs < 1) fail("data.numDocs is not a positive integer");
-
-  const vocab = Array.isArray(json.vocab) ? json.vocab : fail("vocab is missing or not an array");
-  if (vocab.length === 0) fail("vocab is empty");
-  for (let i = 0; i < vocab.length; i++) {
-    const ch = vocab[i];
-    if (typeof ch !== "string" || [...ch].length !== 1) fail(`vocab[${i}] is not a single character`);
-    if (i > 0 && (vocab[i - 1] as string).codePointAt(0)! >= (ch as string).codePointAt(0)!) {
+  const { vocab, step, params, adam, history } = checkpoint;
+  const { model: config, train } = checkpoint.experiment;
+  for (let i = 1; i < vocab.length; i++) {
+    if (vocab[i - 1].codePointAt(0)! >= vocab[i].codePointAt(0)!) {
       fail(`vocab is not strictly sorted by code point at index ${i}`);
     }
   }
-  const vocabSize = vocab.length + 1;
+  if (step > train.steps) {
+    fail(`step must be an integer in 0..${train.steps} (the schedule's length), got ${step}`);
+  }
+  try {
+    new Random(0).setState(checkpoint.rng); // checks every word
+  } catch {
+    fail("the random generator state (rng) is invalid");
+  }
+  const numParams = checkParams(params, config, vocab.length + 1, fail);
+  for (const key of ["m", "v"] as const) {
+    if (adam[key].length !== numParams) {
+      fail(`adam.${key} should hold ${numParams} numbers, one per parameter`);
+    }
+  }
+  if (history.losses.length !== step) fail(`history.losses should hold ${step} losses, one per step done`);
+  history.validationLosses.forEach((val, i) => {
+    if (val.step > step) fail(`history.validationLosses[${i}].step is after the checkpoint's step ${step}`);
+  });
+  history.segments.forEach((segment, i) => {
+    if (segment.endStep > step) fail(`history.segments[${i}].endStep is after the checkpoint's step ${step}`);
+  });
+  return checkpoint;
+}
 
-  if (!isCount(json.step) || json.step > train.steps) {
-    fail(
-      `step must be an integer in 0..${train.steps} (the schedule's length), got ${
-        JSON.stringify(json.step)
-      }`,
+/** A foreign file or another version of ours is refused first, with its own advice. */
+function checkFormat(json: unknown, where: string): void {
+  const top = typeof json === "object" && json !== null && !Array.isArray(json)
+    ? json as Record<string, unknown>
+    : null;
+  if (top === null) throw new UsageError(`${where}: not a JSON object; ${RECREATE}`);
+  if (top.format !== CHECKPOINT_FORMAT) {
+    throw new UsageError(
+      `${where}: not a microgpt checkpoint (format ${
+        JSON.stringify(top.format)
+      }, expected "${CHECKPOINT_FORMAT}"); ` +
+        "pass the checkpoint.json that deno task train --out DIR wrote",
     );
   }
-  const step = json.step as number;
+  if (top.version !== CHECKPOINT_VERSION) {
+    throw new UsageError(
+      `${where}: format version ${
+        JSON.stringify(top.version)
+      }, but this program (${PROGRAM_NAME} ${VERSION}) ` +
+        `reads version ${CHECKPOINT_VERSION}; use the program version that wrote it, or retrain`,
+    );
+  }
+}
 
-  const rng = parseRandomState(json.rng) ?? fail("the random generator state is invalid");
-
-  const params = isObject(json.params) ? json.params : fail("params is missing or not an object");
-  const shapes = expectedShapes(config, vocabSize);
+/** Checks that `params` holds exactly the model's matrices (`parameterShapes`), in order; returns the count. */
+function checkParams(
+  params: Checkpoint["params"],
+  config: ExperimentConfig["model"],
+  vocabSize: number,
+  fail: (what: string) => never,
+): number {
+  const shapes = parameterShapes(config, vocabSize);
   const names = Object.keys(params);
-  const expectedNames = shapes.map(([name]) => name);
-  if (names.length !== expectedNames.length || names.some((n, i) => n !== expectedNames[i])) {
-    const missing = expectedNames.find((n) => !(n in params));
-    const extra = names.find((n) => !expectedNames.includes(n));
+  const expected = shapes.map(([name]) => name);
+  const missing = expected.find((name) => !(name in params));
+  if (missing !== undefined) {
     fail(
-      missing !== undefined
-        ? `params has no matrix '${missing}' (expected ${expectedNames.length} matrices for n_layer ${config.nLayer})`
-        : extra !== undefined
-        ? `params has an unexpected matrix '${extra}' (the model has ${expectedNames.length})`
-        : "params' matrices are out of order",
+      `params has no matrix '${missing}' (expected ${expected.length} matrices for nLayer ${config.nLayer})`,
     );
   }
+  const extra = names.find((name) => !expected.includes(name));
+  if (extra !== undefined) {
+    fail(`params has an unexpected matrix '${extra}' (the model has ${expected.length})`);
+  }
+  if (names.some((name, i) => name !== expected[i])) fail("params' matrices are out of order");
   let numParams = 0;
   for (const [name, rows, cols] of shapes) {
     const m = params[name];
-    if (!Array.isArray(m) || m.length !== rows) {
-      fail(`matrix ${name} should have ${rows} rows (vocab size ${vocabSize}, model ${shapeText(config)})`);
+    if (m.length !== rows) {
+      fail(
+        `params.${name} should have ${rows} rows (vocab size ${vocabSize}, model nEmbd ${config.nEmbd}, ` +
+          `nLayer ${config.nLayer}, blockSize ${config.blockSize})`,
+      );
     }
-    (m as unknown[]).forEach((row, r) => {
-      if (!Array.isArray(row) || row.length !== cols) {
-        fail(`matrix ${name} row ${r} should have ${cols} numbers`);
-      }
-      (row as unknown[]).forEach((x, c) => {
-        if (typeof x !== "number" || !Number.isFinite(x)) {
-          fail(`matrix ${name}[${r}][${c}] is not a finite number`);
-        }
-      });
+    m.forEach((row, r) => {
+      if (row.length !== cols) fail(`params.${name}[${r}] should have ${cols} numbers`);
     });
     numParams += rows * cols;
   }
-
-  const adam = isObject(json.adam) ? json.adam : fail("adam is missing or not an object");
-  for (const key of ["m", "v"] as const) {
-    const moments = adam[key];
-    if (!Array.isArray(moments) || moments.length !== numParams) {
-      fail(`adam.${key} should hold ${numParams} numbers, one per parameter`);
-    }
-    (moments as unknown[]).forEach((x, i) => {
-      if (typeof x !== "number" || !Number.isFinite(x) || (key === "v" && x < 0)) {
-        fail(`adam.${key}[${i}] is not a finite${key === "v" ? " non-negative" : ""} number`);
-      }
-    });
-  }
-
-  const history = isObject(json.history) ? json.history : fail("history is missing or not an object");
-  const losses = history.losses;
-  if (!Array.isArray(losses) || losses.length !== step) {
-    fail(`history.losses should hold ${step} losses, one per step done`);
-  }
-  if (!(losses as unknown[]).every(isFiniteNumber)) fail("history.losses holds a non-number");
-  const validationLosses = history.validationLosses;
-  if (
-    !Array.isArray(validationLosses) ||
-    !validationLosses.every((v) =>
-      isObject(v) && isCount(v.step) && v.step <= step && isFiniteNumber(v.loss) && isCount(v.numDocs)
-    )
-  ) {
-    fail("history.validationLosses is malformed");
-  }
-  const segments = history.segments;
-  if (
-    !Array.isArray(segments) ||
-    !segments.every((s) =>
-      isObject(s) && isCount(s.startStep) && isCount(s.endStep) && (s.endStep as number) <= step &&
-      isFiniteNumber(s.seconds) && ENGINE_NAMES.includes(s.engine as EngineName)
-    )
-  ) {
-    fail("history.segments is malformed");
-  }
-
-  return {
-    format: CHECKPOINT_FORMAT,
-    version: CHECKPOINT_VERSION,
-    program,
-    experiment,
-    data: { sha256: data.sha256 as string, numDocs: data.numDocs as number },
-    vocab: vocab as string[],
-    step,
-    rng,
-    params: params as Record<string, number[][]>,
-    adam: { m: adam.m as number[], v: adam.v as number[] },
-    history: {
-      losses: losses as number[],
-      validationLosses: validationLosses as ValidationLoss[],
-      segments: segments as TrainingSegment[],
-    },
-  };
-}
-
-/** The generator state if it is a valid one (Random.setState checks every word), else null. */
-function parseRandomState(value: unknown): RandomState | null {
-  if (!isObject(value) || !Array.isArray(value.mt)) return null;
-  const { mt, index, gaussNext } = value;
-  if (typeof index !== "number" || (gaussNext !== null && typeof gaussNext !== "number")) return null;
-  const state: RandomState = { mt: mt as number[], index, gaussNext };
-  try {
-    new Random(0).setState(state);
-  } catch {
-    return null;
-  }
-  return state;
-}
-
-function shapeText(config: ExperimentConfig["model"]): string {
-  return `n_embd ${config.nEmbd}, n_layer ${config.nLayer}, block_size ${config.blockSize}`;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
-}
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
+  return numParams;
 }

@@ -18,7 +18,8 @@ import { Random } from "../random.ts";
 import { experimentConfig } from "./run_record.ts";
 import { sampleNames } from "../sample.ts";
 import { Tokenizer } from "../tokenizer.ts";
-import { type EngineName, Trainer } from "../train.ts";
+import { Trainer } from "../train.ts";
+import { createEngine, type EngineName } from "./engines.ts";
 
 const NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail"];
 const STEPS = 30;
@@ -37,7 +38,7 @@ function trainedRun(stop: number, engine: EngineName = "fast") {
   const tokenizer = Tokenizer.fromDocs(docs);
   const tokens = docs.map((d) => tokenizer.encode(d));
   const model = GPT.init(experiment.model, tokenizer.vocabSize, rng);
-  const trainer = new Trainer(model, tokens, { ...experiment.train, engine });
+  const trainer = new Trainer(model, tokens, { ...experiment.train, engine: createEngine(engine, model) });
   const losses = [...trainer.steps(stop)].map((s) => s.loss);
   const history = {
     losses,
@@ -96,7 +97,7 @@ Deno.test("checkpoint round trip", async (t) => {
         ...loaded.experiment.train,
         adam: adamFromCheckpoint(loaded),
         startStep: loaded.step,
-        engine: "fast",
+        engine: createEngine("fast", model),
       });
       const a = [...run.trainer.steps()].map((s) => s.loss);
       const b = [...resumed.steps()].map((s) => s.loss);
@@ -146,32 +147,50 @@ Deno.test("parseCheckpoint() rejects broken files with one line", async (t) => {
       edit((j) => (j.version = 2 as 1)),
       /format version 2, but this program .* reads version 1/,
     ],
+    ["garbage", "\u0000\u0001binary", /is not valid JSON/],
+    ["NaN in the text", text.replace(/("wte": \[\n\s*\[)[^,]+/, "$1NaN"), /is not valid JSON/],
     [
       "bad config",
       edit((j) => (j.experiment.model.nHead = 3)),
-      /bad experiment config: n_embd \(8\) must be divisible/,
+      /bad experiment config: nEmbd \(8\) must be divisible by nHead \(3\)/,
     ],
-    ["vocab shorter than wte", edit((j) => j.vocab.pop()), /matrix wte should have \d+ rows/],
+    [
+      "config field of the wrong type",
+      edit((j) => (j.experiment.train.steps = "30" as unknown as number)),
+      /experiment\.train\.steps is not a finite number/,
+    ],
+    ["missing field", edit((j) => delete (j as Partial<Checkpoint>).history), /: history is missing/],
+    [
+      "unknown engine",
+      edit((j) => (j.history.segments[0].engine = "gpu" as "fast")),
+      /history\.segments\[0\]\.engine is not an engine/,
+    ],
+    [
+      "vocab shorter than wte",
+      edit((j) => j.vocab.pop()),
+      /params\.wte should have \d+ rows \(vocab size \d+, model nEmbd 8/,
+    ],
     ["vocab unsorted", edit((j) => j.vocab.reverse()), /not strictly sorted/],
     ["vocab entry not a char", edit((j) => (j.vocab[0] = "ab")), /vocab\[0\] is not a single character/],
-    ["short row", edit((j) => j.params.wpe[3].pop()), /matrix wpe row 3 should have 8 numbers/],
+    ["short row", edit((j) => j.params.wpe[3].pop()), /params\.wpe\[3\] should have 8 numbers/],
     ["missing layer", edit((j) => (j.experiment.model.nLayer = 2)), /params has no matrix 'layer1.attn_wq'/],
     ["extra matrix", edit((j) => (j.params.extra = [[1]])), /unexpected matrix 'extra'/],
     [
       "non-number",
       edit((j) => (j.params.lm_head[0][1] = "0.5" as unknown as number)),
-      /lm_head\[0\]\[1\] is not a finite/,
+      /params\.lm_head\[0\]\[1\] is not a finite number/,
     ],
     [
       "null weight",
       edit((j) => (j.params.wte[2][0] = null as unknown as number)),
-      /wte\[2\]\[0\] is not a finite/,
+      /params\.wte\[2\]\[0\] is not a finite number/,
     ],
     ["adam too short", edit((j) => j.adam.m.pop()), /adam\.m should hold \d+ numbers/],
     ["negative second moment", edit((j) => (j.adam.v[0] = -1)), /adam\.v\[0\] is not a finite non-negative/],
     ["step past the schedule", edit((j) => (j.step = 31)), /step must be an integer in 0\.\.30/],
-    ["rng words", edit((j) => (j.rng.mt = [1, 2, 3])), /random generator state is invalid/],
-    ["rng index", edit((j) => (j.rng.index = 700)), /random generator state is invalid/],
+    ["rng words", edit((j) => (j.rng.mt = [1, 2, 3])), /random generator state \(rng\) is invalid/],
+    ["rng index", edit((j) => (j.rng.index = 700)), /random generator state \(rng\) is invalid/],
+    ["rng word", edit((j) => (j.rng.mt[5] = 1.5)), /rng\.mt\[5\] is not a non-negative integer/],
     ["history length", edit((j) => j.history.losses.pop()), /history\.losses should hold 4 losses/],
     ["data hash", edit((j) => (j.data.sha256 = "xyz")), /data\.sha256 is not a SHA-256/],
   ];
@@ -235,14 +254,21 @@ Deno.test("sampleFromCheckpoint()", async (t) => {
   await t.step("bad options are one-line UsageErrors", () => {
     assert.throws(
       () => sampleFromCheckpoint(ckpt, { prefix: "xq" }),
-      /--prefix character "x" is not in the model's vocabulary/,
+      /prefix character "x" is not in the model's vocabulary/,
     );
     assert.throws(
       () => sampleFromCheckpoint(ckpt, { prefix: "a".repeat(16) }),
       /context holds 16 tokens; use at most 15/,
     );
-    assert.throws(() => sampleFromCheckpoint(ckpt, { temperature: 0 }), /--temperature/);
-    assert.throws(() => sampleFromCheckpoint(ckpt, { numSamples: -1 }), /--samples/);
+    assert.throws(
+      () => sampleFromCheckpoint(ckpt, { temperature: 0 }),
+      /: temperature must be a positive number/,
+    );
+    assert.throws(
+      () => sampleFromCheckpoint(ckpt, { numSamples: -1 }),
+      /: numSamples must be a non-negative/,
+    );
+    assert.throws(() => sampleFromCheckpoint(ckpt, { seed: 0.5 }), /: seed must be an integer/);
   });
 });
 

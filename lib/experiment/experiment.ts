@@ -8,6 +8,17 @@
  */
 
 import { Adam } from "../adam.ts";
+import type { SampleConfig } from "../config.ts";
+import { docsFromBytes, readDataFile } from "../data.ts";
+import { type Dataset, shuffledDataset } from "../dataset.ts";
+import type { Engine } from "../engine.ts";
+import { ConfigError, UsageError } from "../errors.ts";
+import { GPT } from "../model.ts";
+import type { Random } from "../random.ts";
+import { sampleName } from "../sample.ts";
+import type { Tokenizer } from "../tokenizer.ts";
+import { type StepInfo, Trainer } from "../train.ts";
+import { PROGRAM_NAME, VERSION } from "../version.ts";
 import {
   adamFromCheckpoint,
   type Checkpoint,
@@ -15,11 +26,7 @@ import {
   modelFromCheckpoint,
   type RunHistory,
 } from "./checkpoint.ts";
-import type { SampleConfig } from "../config.ts";
-import { docsFromBytes, readDataFile } from "../data.ts";
-import { UsageError } from "../errors.ts";
-import { GPT } from "../model.ts";
-import { Random } from "../random.ts";
+import { createEngine, type EngineName } from "./engines.ts";
 import {
   type ExperimentConfig,
   type RunRecord,
@@ -27,13 +34,7 @@ import {
   validateExperimentConfig,
   type ValidationLoss,
 } from "./run_record.ts";
-import { FastEngine } from "../fast/engine.ts";
-import { sampleNameFast } from "../fast_sample.ts";
-import { sampleName } from "../sample.ts";
-import { evaluateLoss, splitDocs } from "./split.ts";
-import { Tokenizer } from "../tokenizer.ts";
-import { type EngineName, type StepInfo, Trainer } from "../train.ts";
-import { PROGRAM_NAME, VERSION } from "../version.ts";
+import { type DocSplit, evaluateLoss, splitDocs } from "./split.ts";
 
 /** What an experiment reports before its first step. */
 export interface StartInfo {
@@ -43,7 +44,9 @@ export interface StartInfo {
   numTrainDocs: number;
   /** Documents held out (0 without validation). */
   numValDocs: number;
+  /** Tokens in the vocabulary, BOS included. */
   vocabSize: number;
+  /** Parameters of the model. */
   numParams: number;
   /** The first step this run runs (0 unless resumed). */
   startStep: number;
@@ -55,6 +58,7 @@ export interface StartInfo {
 
 /** A validation measurement, with the schedule's length. */
 export interface ValidationInfo extends ValidationLoss {
+  /** The schedule's length. */
   numSteps: number;
 }
 
@@ -66,8 +70,11 @@ export interface RunOptions {
   stopAt?: number;
   /** Continue this checkpoint's run (its settings must match `config`'s). */
   resume?: Checkpoint;
+  /** Called once, before the first step. */
   onStart?: (info: StartInfo) => void;
+  /** Called after every step. */
   onStep?: (info: StepInfo) => void;
+  /** Called after each held-out loss measurement. */
   onValidation?: (info: ValidationInfo) => void;
   /** Each sampled document as it is drawn (0-based index). */
   onSample?: (text: string, index: number) => void;
@@ -75,10 +82,13 @@ export interface RunOptions {
 
 /** What `runExperiment` returns. */
 export interface ExperimentRun {
+  /** The run's record. */
   record: RunRecord;
   /** The state after the last step run, before sampling (so sampling from it repeats the run's samples). */
   checkpoint: Checkpoint;
+  /** The trained model. */
   model: GPT;
+  /** The run's tokenizer. */
   tokenizer: Tokenizer;
 }
 
@@ -126,7 +136,7 @@ export function checkResumable(config: ExperimentConfig, checkpoint: Checkpoint)
     if (before !== now) {
       throw new UsageError(
         `cannot resume: ${name} is ${now} but the checkpoint's run used ${before}; ` +
-          "a resumed run keeps its settings (drop the flag that changes it)",
+          "a resumed run keeps its settings (start a new run to change them)",
       );
     }
   }
@@ -154,84 +164,168 @@ export async function runExperiment(
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   validateExperimentConfig(config);
-  const resume = options.resume;
-  const numSteps = config.train.steps;
+  const { resume } = options;
   if (resume) checkResumable(config, resume);
-  const startStep = resume?.step ?? 0;
+  const { startStep, stopStep } = stopPoints(config.train.steps, resume?.step ?? 0, options.stopAt);
+  const data = await prepareData(config, options.data, resume);
+  const { model, adam, history } = startingState(config, data.dataset, resume);
+  const { tokenizer, rng } = data.dataset;
+  options.onStart?.({
+    numDocs: data.dataset.docs.length,
+    numTrainDocs: data.split.train.length,
+    numValDocs: data.split.val.length,
+    vocabSize: tokenizer.vocabSize,
+    numParams: model.parameters.length,
+    startStep,
+    numSteps: config.train.steps,
+    stopStep,
+  });
+
+  const trainer = new Trainer(model, data.split.train, {
+    ...config.train,
+    adam,
+    startStep,
+    engine: createEngine(config.engine, model),
+    // Nothing reads the model between steps (validation and sampling ask the engine), so the
+    // engine keeps its weights until the end instead of writing 4192 Values per step.
+    modelSync: "on-demand",
+  });
+  const { trainSeconds, validationSeconds } = trainUntil(
+    trainer,
+    stopStep,
+    config,
+    data.split.val,
+    history,
+    options,
+  );
+  trainer.syncModel();
+  history.segments.push({ startStep, endStep: stopStep, seconds: trainSeconds, engine: config.engine });
+  const checkpoint = makeCheckpoint({
+    experiment: config,
+    data: { sha256: data.sha256, numDocs: data.dataset.docs.length },
+    tokenizer,
+    model,
+    adam,
+    step: trainer.nextStep,
+    rng,
+    history,
+  });
+
+  const ts = performance.now();
+  const samples = trainer.done
+    ? drawSamples(trainer.engine, tokenizer, rng, config.sample, options.onSample)
+    : [];
+  const sampleSeconds = (performance.now() - ts) / 1000;
+  const record = runRecord({
+    config,
+    data,
+    model,
+    trainer,
+    history,
+    samples,
+    resumedFrom: resume ? resume.step : null,
+    timings: { startedAt, t0, validationSeconds, sampleSeconds },
+  });
+  return { record, checkpoint, model, tokenizer };
+}
+
+/** Where this run starts and stops, checked against the schedule. */
+function stopPoints(
+  numSteps: number,
+  startStep: number,
+  stopAt: number | undefined,
+): { startStep: number; stopStep: number } {
   if (startStep >= numSteps) {
     throw new UsageError(
       `the checkpoint's run is already finished (step ${startStep} / ${numSteps}); ` +
         "sample from it with deno task sample --checkpoint FILE",
     );
   }
-  const stopStep = options.stopAt ?? numSteps;
+  const stopStep = stopAt ?? numSteps;
   if (!Number.isSafeInteger(stopStep) || stopStep <= startStep || stopStep > numSteps) {
-    throw new UsageError(
-      `--stop-at must be an integer in ${startStep + 1}..${numSteps} (after step ${startStep}, ` +
+    throw new ConfigError(
+      ["stopAt"],
+      (n) =>
+        `${n("stopAt")} must be an integer in ${startStep + 1}..${numSteps} (after step ${startStep}, ` +
         `within the ${numSteps}-step schedule), got ${stopStep}`,
     );
   }
+  return { startStep, stopStep };
+}
 
-  // Data: the same bytes always give the same documents, shuffle and vocabulary.
-  const bytes = options.data ?? await readDataFile(config.dataPath);
-  const sha256 = await sha256Hex(bytes);
+/** The run's data: the file's hash, the prepared dataset, and its training and held-out documents. */
+interface RunData {
+  sha256: string;
+  dataset: Dataset;
+  split: DocSplit<number[]>;
+}
+
+/** Reads (or takes) the data and prepares it: the same bytes always give the same documents, shuffle and vocabulary. */
+async function prepareData(
+  config: ExperimentConfig,
+  bytes: Uint8Array | undefined,
+  resume: Checkpoint | undefined,
+): Promise<RunData> {
+  const data = bytes ?? await readDataFile(config.dataPath);
+  const sha256 = await sha256Hex(data);
   if (resume && sha256 !== resume.data.sha256) {
-    throw new UsageError(
-      `data file ${config.dataPath} is not the file the checkpoint was trained on (its SHA-256 differs); ` +
-        "resume with the original data (--data PATH) or start a new run",
+    throw new ConfigError(
+      ["dataPath"],
+      (n) =>
+        `data file ${config.dataPath} is not the file the checkpoint was trained on (its SHA-256 differs); ` +
+        `resume with the original data (${n("dataPath")}) or start a new run`,
     );
   }
-  const docs = docsFromBytes(bytes, config.dataPath);
-  const rng = new Random(config.seed);
-  rng.shuffle(docs);
-  const tokenizer = Tokenizer.fromDocs(docs);
-  const split = config.validation ? splitDocs(docs, config.validation.fraction) : { train: docs, val: [] };
-  const trainTokens = split.train.map((doc) => tokenizer.encode(doc));
-  const valTokens = split.val.map((doc) => tokenizer.encode(doc));
-
-  // Model, optimizer, generator and history: fresh, or exactly as the checkpoint left them.
-  let model: GPT;
-  let adam: Adam;
-  let history: RunHistory;
-  if (resume) {
-    if (resume.vocab.join("") !== tokenizer.chars.join("")) {
-      throw new UsageError(
-        `the data's vocabulary ${JSON.stringify(tokenizer.chars.join(""))} differs from the checkpoint's ` +
-          `${JSON.stringify(resume.vocab.join(""))}; resume with the original data`,
-      );
-    }
-    model = modelFromCheckpoint(resume);
-    adam = adamFromCheckpoint(resume);
-    rng.setState(resume.rng);
-    history = structuredClone(resume.history);
-  } else {
-    model = GPT.init(config.model, tokenizer.vocabSize, rng);
-    adam = new Adam(model.parameters.length, config.train);
-    history = { losses: [], validationLosses: [], segments: [] };
+  const dataset = shuffledDataset(docsFromBytes(data, config.dataPath), config.seed);
+  // The vocabulary comes from every document; the held-out ones are the last of the shuffle.
+  const split = config.validation
+    ? splitDocs(dataset.tokens, config.validation.fraction)
+    : { train: dataset.tokens, val: [] };
+  if (resume && resume.vocab.join("") !== dataset.tokenizer.chars.join("")) {
+    throw new UsageError(
+      `the data's vocabulary ${
+        JSON.stringify(dataset.tokenizer.chars.join(""))
+      } differs from the checkpoint's ` +
+        `${JSON.stringify(resume.vocab.join(""))}; resume with the original data`,
+    );
   }
+  return { sha256, dataset, split };
+}
 
-  options.onStart?.({
-    numDocs: docs.length,
-    numTrainDocs: split.train.length,
-    numValDocs: split.val.length,
-    vocabSize: tokenizer.vocabSize,
-    numParams: model.parameters.length,
-    startStep,
-    numSteps,
-    stopStep,
-  });
+/** Model, optimizer and history: fresh from the generator, or exactly as the checkpoint left them (generator too). */
+function startingState(
+  config: ExperimentConfig,
+  dataset: Dataset,
+  resume: Checkpoint | undefined,
+): { model: GPT; adam: Adam; history: RunHistory } {
+  if (resume) {
+    dataset.rng.setState(resume.rng);
+    return {
+      model: modelFromCheckpoint(resume),
+      adam: adamFromCheckpoint(resume),
+      history: structuredClone(resume.history),
+    };
+  }
+  const model = GPT.init(config.model, dataset.tokenizer.vocabSize, dataset.rng);
+  return {
+    model,
+    adam: new Adam(model.parameters.length, config.train),
+    history: { losses: [], validationLosses: [], segments: [] },
+  };
+}
 
-  const trainer = new Trainer(model, trainTokens, {
-    ...config.train,
-    adam,
-    startStep,
-    engine: config.engine,
-    // Nothing reads the model between steps except validation, which syncs first: keeping the
-    // fast engine's weights in its arrays until then saves writing 4192 Values per step.
-    modelSync: "on-demand",
-  });
+/** Trains up to `stopStep`, measuring the held-out loss when the config asks; returns the seconds spent. */
+function trainUntil(
+  trainer: Trainer,
+  stopStep: number,
+  config: ExperimentConfig,
+  valTokens: readonly number[][],
+  history: RunHistory,
+  options: RunOptions,
+): { trainSeconds: number; validationSeconds: number } {
   let trainSeconds = 0;
   let validationSeconds = 0;
+  const numSteps = config.train.steps;
   while (trainer.nextStep < stopStep) {
     const t = performance.now();
     const info = trainer.step();
@@ -241,78 +335,78 @@ export async function runExperiment(
     const done = info.step + 1;
     if (config.validation && (done % config.validation.every === 0 || done === numSteps)) {
       const tv = performance.now();
-      trainer.syncModel();
       const numDocs = Math.min(valTokens.length, config.validation.maxDocs);
-      const loss = evaluateLoss(model, valTokens, { maxDocs: numDocs, engine: config.engine });
+      const loss = evaluateLoss(trainer.engine, valTokens, { maxDocs: numDocs });
       validationSeconds += (performance.now() - tv) / 1000;
       history.validationLosses.push({ step: done, loss, numDocs });
       options.onValidation?.({ step: done, loss, numDocs, numSteps });
     }
   }
-  trainer.syncModel();
-  history.segments.push({ startStep, endStep: stopStep, seconds: trainSeconds, engine: config.engine });
+  return { trainSeconds, validationSeconds };
+}
 
-  const data = { sha256, numDocs: docs.length };
-  const checkpoint = makeCheckpoint({
-    experiment: config,
-    data,
-    tokenizer,
-    model,
-    adam,
-    step: trainer.nextStep,
-    rng,
-    history,
-  });
-
+/** microgpt's inference loop: `numSamples` documents from the generator, on the run's engine. */
+function drawSamples(
+  engine: Engine,
+  tokenizer: Tokenizer,
+  rng: Random,
+  sample: SampleConfig,
+  onSample: RunOptions["onSample"],
+): string[] {
   const samples: string[] = [];
-  const ts = performance.now();
-  if (trainer.done) {
-    const fast = config.engine === "fast" ? new FastEngine(model) : null;
-    const sampling = { temperature: config.sample.temperature };
-    for (let i = 0; i < config.sample.numSamples; i++) {
-      const { text } = fast
-        ? sampleNameFast(fast, tokenizer, rng, sampling)
-        : sampleName(model, tokenizer, rng, sampling);
-      samples.push(text);
-      options.onSample?.(text, i);
-    }
+  for (let i = 0; i < sample.numSamples; i++) {
+    const { text } = sampleName(engine, tokenizer, rng, { temperature: sample.temperature });
+    samples.push(text);
+    onSample?.(text, i);
   }
-  const sampleSeconds = (performance.now() - ts) / 1000;
+  return samples;
+}
 
+/** The record of a run that just trained (and sampled, if it finished). */
+function runRecord(run: {
+  config: ExperimentConfig;
+  data: RunData;
+  model: GPT;
+  trainer: Trainer;
+  history: RunHistory;
+  samples: string[];
+  resumedFrom: number | null;
+  timings: { startedAt: string; t0: number; validationSeconds: number; sampleSeconds: number };
+}): RunRecord {
+  const { config, data, history } = run;
   const allTrainSeconds = history.segments.reduce((total, s) => total + s.seconds, 0);
   const allSteps = history.segments.reduce((total, s) => total + s.endStep - s.startStep, 0);
   const timings: RunTimings = {
-    startedAt,
+    startedAt: run.timings.startedAt,
     trainSeconds: allTrainSeconds,
-    validationSeconds,
-    sampleSeconds,
-    totalSeconds: (performance.now() - t0) / 1000,
+    validationSeconds: run.timings.validationSeconds,
+    sampleSeconds: run.timings.sampleSeconds,
+    totalSeconds: (performance.now() - run.timings.t0) / 1000,
     stepsPerSecond: allTrainSeconds > 0 ? allSteps / allTrainSeconds : 0,
     segments: history.segments,
   };
-  const record: RunRecord = {
+  return {
     format: "microgpt-run",
     version: 1,
     program: { name: PROGRAM_NAME, version: VERSION, deno: Deno.version.deno, v8: Deno.version.v8 },
-    status: trainer.done ? "finished" : "stopped",
+    status: run.trainer.done ? "finished" : "stopped",
     config: structuredClone(config),
     data: {
       path: config.dataPath,
-      sha256,
-      numDocs: docs.length,
-      numTrainDocs: split.train.length,
-      numValDocs: split.val.length,
-      vocab: tokenizer.chars.join(""),
+      sha256: data.sha256,
+      numDocs: data.dataset.docs.length,
+      numTrainDocs: data.split.train.length,
+      numValDocs: data.split.val.length,
+      vocab: data.dataset.tokenizer.chars.join(""),
     },
-    numParams: model.parameters.length,
-    step: trainer.nextStep,
+    numParams: run.model.parameters.length,
+    step: run.trainer.nextStep,
     losses: [...history.losses],
     validationLosses: [...history.validationLosses],
-    samples,
-    resumedFrom: resume ? resume.step : null,
+    samples: run.samples,
+    resumedFrom: run.resumedFrom,
     timings,
   };
-  return { record, checkpoint, model, tokenizer };
 }
 
 /**

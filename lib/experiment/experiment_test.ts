@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { checkpointToJson, parseCheckpoint } from "./checkpoint.ts";
 import { UsageError } from "../errors.ts";
+import { createEngine } from "./engines.ts";
 import { type ExperimentRun, resumeExperiment, runExperiment, sha256Hex } from "./experiment.ts";
 import { GPT } from "../model.ts";
 import { Random } from "../random.ts";
@@ -100,9 +101,12 @@ Deno.test("runExperiment()", async (t) => {
   await t.step("bad stop points are UsageErrors", async () => {
     await assert.rejects(
       () => runExperiment(config(), { data: DATA, stopAt: 0 }),
-      /--stop-at must be an integer in 1\.\.40/,
+      /stopAt must be an integer in 1\.\.40/,
     );
-    await assert.rejects(() => runExperiment(config(), { data: DATA, stopAt: 41 }), /--stop-at/);
+    await assert.rejects(
+      () => runExperiment(config(), { data: DATA, stopAt: 41 }),
+      /stopAt must be an integer in 1\.\.40/,
+    );
   });
   await t.step("empty data and a missing file are UsageErrors", async () => {
     await assert.rejects(
@@ -192,7 +196,7 @@ Deno.test("resume mismatches are one-line UsageErrors", async (t) => {
   await t.step("stop point not after the checkpoint", async () => {
     await assert.rejects(
       () => runExperiment(cfg, { data: DATA, resume: checkpoint, stopAt: 5 }),
-      /--stop-at must be an integer in 6\.\.40/,
+      /stopAt must be an integer in 6\.\.40/,
     );
   });
   await t.step("an already finished run", async () => {
@@ -223,7 +227,10 @@ Deno.test("held-out validation", async (t) => {
   const { train, val } = splitDocs(docs, 0.25);
   await t.step("training never sees the held-out documents", () => {
     const model = GPT.init(cfg.model, tok.vocabSize, rng);
-    const trainer = new Trainer(model, train.map((d) => tok.encode(d)), { ...cfg.train, engine: cfg.engine });
+    const trainer = new Trainer(model, train.map((d) => tok.encode(d)), {
+      ...cfg.train,
+      engine: createEngine(cfg.engine, model),
+    });
     assert.deepEqual(run.record.losses, [...trainer.steps()].map((s) => s.loss));
   });
   await t.step("the final val loss is the model's loss on the first 3 held-out documents", () => {

@@ -1,11 +1,15 @@
 /**
- * JSON files that keep every double and are never half-written: `exactJson` writes numbers
- * so they read back bit for bit, and `writeTextFileAtomic` replaces a file in one rename.
- * Checkpoints and run records are written with both.
+ * JSON files that keep every double, are never half-written and are checked when read:
+ * `exactJson` writes numbers so they read back bit for bit, `writeTextFileAtomic` replaces a
+ * file in one rename, and `validateJson` checks parsed JSON against a valibot schema with a
+ * one-line error that says where (`params.wte[0][1]`). Checkpoints, run records and sweep
+ * files go through all three.
+ * (The schemas, and why valibot: `schemas.ts`.)
  *
  * @module
  */
 
+import * as v from "valibot";
 import { UsageError } from "../errors.ts";
 
 /**
@@ -78,8 +82,98 @@ export async function writeTextFileAtomic(path: string, text: string): Promise<v
       throw new UsageError(`cannot write ${path}: the directory ${dir} does not exist; create it first`);
     }
     if (err instanceof Deno.errors.PermissionDenied) {
-      throw new UsageError(`cannot write ${path}: permission denied; pick a writable --out directory`);
+      throw new UsageError(`cannot write ${path}: permission denied; write to a directory you may write to`);
     }
     throw err;
   }
+}
+
+/**
+ * Parses JSON text, with a one-line UsageError for text that is not JSON (`where` names the
+ * file, `fix` says what to do).
+ */
+export function parseJsonText(text: string, where: string, fix: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(
+      `${where} is not valid JSON (${oneLine((err as Error).message)}): truncated or corrupt; ${fix}`,
+    );
+  }
+}
+
+/** A message's line breaks (and the spaces around them) as single spaces. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ");
+}
+
+/**
+ * Where in a JSON value an issue is, written as in code: `params.wte[0][1]`.
+ *
+ * @example
+ * ```ts
+ * import { jsonPath } from "./json_file.ts";
+ * console.log(jsonPath(["params", "layer0.attn_wq", 3, 1])); // params.layer0.attn_wq[3][1]
+ * ```
+ */
+export function jsonPath(keys: readonly unknown[]): string {
+  let path = "";
+  for (const key of keys) {
+    path += typeof key === "number" ? `[${key}]` : path === "" ? String(key) : `.${key}`;
+  }
+  return path;
+}
+
+/**
+ * `json` checked against `schema` (the first problem stops it) and typed by it, or a one-line
+ * UsageError: `<where>: <path> <problem>; <fix>`, e.g.
+ * `checkpoint run/checkpoint.json: params.wte[0][1] is not a finite number; re-create it ...`.
+ *
+ * @example
+ * ```ts
+ * import * as v from "valibot";
+ * import { validateJson } from "./json_file.ts";
+ * const Point = v.object({ x: v.number("is not a number"), y: v.number("is not a number") }, "is not an object");
+ * try {
+ *   validateJson(Point, { x: 1, y: "2" }, "point.json", "write numbers");
+ * } catch (err) {
+ *   console.log((err as Error).message); // point.json: y is not a number; write numbers
+ * }
+ * ```
+ */
+export function validateJson<TSchema extends v.GenericSchema>(
+  schema: TSchema,
+  json: unknown,
+  where: string,
+  fix: string,
+): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, json, { abortEarly: true });
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const path = jsonPath(issue.path?.map((item) => item.key) ?? []);
+  const problem = issue.input === undefined && path !== "" ? "is missing" : issue.message;
+  throw new UsageError(`${where}: ${path === "" ? "the file" : path} ${problem}; ${fix}`);
+}
+
+/**
+ * Reads and parses a JSON file, with one-line UsageErrors for a file that is missing, a
+ * directory, unreadable, not UTF-8 or not JSON. `what` names the kind of file (`checkpoint`),
+ * `fix` says what to pass instead.
+ */
+export async function readJsonFile(path: string, what: string, fix: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new UsageError(`${what} not found: ${path}; ${fix}`);
+    if (err instanceof Deno.errors.IsADirectory) {
+      throw new UsageError(`${what} path is a directory: ${path}; pass the file inside it`);
+    }
+    if (err instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError(`cannot read ${what} ${path}: permission denied; check the file's permissions`);
+    }
+    if (err instanceof TypeError) throw new UsageError(`${what} ${path} is not UTF-8 text (corrupt); ${fix}`);
+    throw new UsageError(`cannot read ${what} ${path}: ${oneLine((err as Error).message)}`);
+  }
+  return parseJsonText(text, `${what} ${path}`, fix);
 }

@@ -3,6 +3,7 @@
  * a training run (seed, data, model, schedule, sampling, validation, engine), and `RunRecord`,
  * the JSON-ready account of one run (config, data hash, per-step losses, validation losses,
  * samples, timings, program version) that the CLI writes as `run.json` and sweeps return.
+ * Read back, both are checked by their schemas (`schemas.ts`).
  *
  * @module
  */
@@ -18,10 +19,13 @@ import {
   validateSampleConfig,
   validateTrainConfig,
 } from "../config.ts";
-import { UsageError } from "../errors.ts";
-import { exactJson, writeTextFileAtomic } from "./json_file.ts";
+import { DEFAULT_DATA_PATH } from "../data.ts";
+import { ConfigError, UsageError } from "../errors.ts";
+import { mean } from "../stats.ts";
+import { type EngineName, engineName } from "./engines.ts";
+import { exactJson, readJsonFile, validateJson, writeTextFileAtomic } from "./json_file.ts";
+import { ExperimentConfigSchema, RunRecordSchema } from "./schemas.ts";
 import { DEFAULT_VALIDATION, validateValidationConfig, type ValidationConfig } from "./split.ts";
-import { ENGINE_NAMES, type EngineName } from "../train.ts";
 
 /** Every setting of a run. The same config (and data) always gives the same losses and samples. */
 export interface ExperimentConfig {
@@ -29,16 +33,17 @@ export interface ExperimentConfig {
   seed: number;
   /** The dataset, one document per line (relative paths are relative to the working directory). */
   dataPath: string;
+  /** The model's shape. */
   model: GPTConfig;
+  /** Adam's settings and the length of the schedule. */
   train: TrainConfig;
+  /** Sampling after training. */
   sample: SampleConfig;
   /** Held-out validation, or null for none (the default: all documents train). */
   validation: ValidationConfig | null;
+  /** The engine that trains (and samples); every engine gives the same numbers. */
   engine: EngineName;
 }
-
-/** The default dataset path, relative to the project root. */
-export const DEFAULT_DATA_PATH = "data/names.txt";
 
 /** microgpt.py's run: seed 42 on `data/names.txt`, the reference model and schedule. */
 export const DEFAULT_EXPERIMENT: Readonly<ExperimentConfig> = Object.freeze({
@@ -53,13 +58,19 @@ export const DEFAULT_EXPERIMENT: Readonly<ExperimentConfig> = Object.freeze({
 
 /** Overrides for `experimentConfig`: any subset of the settings, nested objects partially. */
 export interface ExperimentOverrides {
+  /** See `ExperimentConfig`. */
   seed?: number;
+  /** See `ExperimentConfig`. */
   dataPath?: string;
+  /** Model settings to change. */
   model?: Partial<GPTConfig>;
+  /** Training settings to change. */
   train?: Partial<TrainConfig>;
+  /** Sampling settings to change. */
   sample?: Partial<SampleConfig>;
   /** `{ fraction }` turns validation on (the rest defaults); null turns it off. */
   validation?: (Partial<ValidationConfig> & { fraction: number }) | null;
+  /** The engine, by name. */
   engine?: EngineName;
 }
 
@@ -100,27 +111,35 @@ function definedOnly<T extends object>(obj: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(obj ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Checks every part of a config, throwing a one-line UsageError that names the flag to fix. */
+/** Checks every part of a config, throwing a one-line ConfigError that names the field to fix. */
 export function validateExperimentConfig(config: ExperimentConfig): void {
   if (!Number.isSafeInteger(config.seed)) {
-    throw new UsageError(`seed must be an integer, got ${config.seed}; set --seed to a whole number`);
+    throw new ConfigError(
+      ["seed"],
+      (n) => `${n("seed")} must be an integer, got ${config.seed}; set ${n("seed")} to a whole number`,
+    );
   }
   if (typeof config.dataPath !== "string" || config.dataPath === "") {
-    throw new UsageError("data path must be a non-empty string; set --data to a text file");
+    throw new ConfigError(
+      ["dataPath"],
+      (n) => `${n("dataPath")} must be a non-empty path; set ${n("dataPath")} to a text file`,
+    );
   }
   validateGPTConfig(config.model);
   validateTrainConfig(config.train);
   validateSampleConfig(config.sample);
   if (config.validation !== null) validateValidationConfig(config.validation);
-  if (!ENGINE_NAMES.includes(config.engine)) {
-    throw new UsageError(`unknown engine '${config.engine}'; use --engine ${ENGINE_NAMES.join(" or ")}`);
-  }
+  engineName(config.engine);
 }
+
+/** Format name of run records. */
+export const RUN_RECORD_FORMAT = "microgpt-run";
 
 /** One measurement of the held-out loss. */
 export interface ValidationLoss {
   /** Steps done when it was measured (1-based: 100 means after the 100th step). */
   step: number;
+  /** The mean loss over the held-out documents measured. */
   loss: number;
   /** How many held-out documents it averaged over. */
   numDocs: number;
@@ -134,16 +153,21 @@ export interface TrainingSegment {
   endStep: number;
   /** Wall-clock seconds spent in training steps (validation excluded). */
   seconds: number;
+  /** The engine that trained it. */
   engine: EngineName;
 }
 
 /** Where the training data came from. */
 export interface DataInfo {
+  /** The data file's path, as given. */
   path: string;
   /** SHA-256 of the file's bytes, hex. */
   sha256: string;
+  /** Documents in the file. */
   numDocs: number;
+  /** Documents trained on. */
   numTrainDocs: number;
+  /** Documents held out for validation. */
   numValDocs: number;
   /** The vocabulary's characters in token-id order (BOS is the next id). */
   vocab: string;
@@ -151,9 +175,13 @@ export interface DataInfo {
 
 /** The program that made a record. */
 export interface ProgramInfo {
+  /** `PROGRAM_NAME`. */
   name: string;
+  /** `VERSION`. */
   version: string;
+  /** Deno's version. */
   deno: string;
+  /** V8's version. */
   v8: string;
 }
 
@@ -171,33 +199,39 @@ export interface RunTimings {
   totalSeconds: number;
   /** Training steps per second over every segment. */
   stepsPerSecond: number;
+  /** Every stretch of training, resumed runs included. */
   segments: TrainingSegment[];
 }
 
 /** The JSON-ready account of one run. */
 export interface RunRecord {
-  format: "microgpt-run";
+  /** Always `RUN_RECORD_FORMAT`. */
+  format: typeof RUN_RECORD_FORMAT;
+  /** The record layout's version. */
   version: 1;
+  /** The program that made it. */
   program: ProgramInfo;
   /** "finished" after the whole schedule (and sampling); "stopped" at `--stop-at`. */
   status: "finished" | "stopped";
+  /** Every setting of the run. */
   config: ExperimentConfig;
+  /** Where the data came from. */
   data: DataInfo;
+  /** Parameters of the model. */
   numParams: number;
   /** Steps done. */
   step: number;
   /** `losses[s]` is the training loss of 0-based step `s` (printed as step s+1). */
   losses: number[];
+  /** The held-out loss, as often as the config asked. */
   validationLosses: ValidationLoss[];
   /** The sampled documents (none when stopped early). */
   samples: string[];
   /** The step a resumed run continued from, or null. */
   resumedFrom: number | null;
+  /** Wall-clock timings. */
   timings: RunTimings;
 }
-
-/** Format name of run records. */
-export const RUN_RECORD_FORMAT = "microgpt-run";
 
 /**
  * Writes a record as JSON, atomically (a reader never sees half a file).
@@ -212,7 +246,7 @@ export async function writeRunRecord(path: string, record: RunRecord): Promise<v
 }
 
 /**
- * Reads a record written by `writeRunRecord` (e.g. a `run.json`), checking its format.
+ * Reads a record written by `writeRunRecord` (e.g. a `run.json`), checking every field.
  *
  * @example
  * ```ts ignore
@@ -221,29 +255,17 @@ export async function writeRunRecord(path: string, record: RunRecord): Promise<v
  * ```
  */
 export async function readRunRecord(path: string): Promise<RunRecord> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await Deno.readTextFile(path));
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new UsageError(
-        `run record not found: ${path}; pass the run.json that deno task train --out DIR wrote`,
-      );
-    }
-    throw new UsageError(`cannot read run record ${path}: ${(err as Error).message.split("\n")[0]}`);
-  }
-  if (!isObject(json) || json.format !== RUN_RECORD_FORMAT || json.version !== 1) {
-    throw new UsageError(
-      `${path} is not a version 1 microgpt run record; pass a run.json written by --out DIR`,
-    );
-  }
-  if (!Array.isArray(json.losses) || !Array.isArray(json.samples)) {
-    throw new UsageError(
-      `run record ${path} has no losses or samples; it is corrupt, re-run to re-create it`,
-    );
-  }
-  parseExperimentConfig(json.config, `run record ${path}`);
-  return json as unknown as RunRecord;
+  const fix = "pass a run.json that deno task train --out DIR wrote";
+  return parseRunRecord(await readJsonFile(path, "run record", fix), path);
+}
+
+/** Checks parsed JSON as a run record (`source` names it in errors), config values included. */
+export function parseRunRecord(json: unknown, source: string): RunRecord {
+  const where = `run record ${source}`;
+  const fix = "pass a run.json that deno task train --out DIR wrote";
+  const record = validateJson(RunRecordSchema, json, where, fix);
+  checkConfigValues(record.config, where);
+  return record;
 }
 
 /**
@@ -273,98 +295,25 @@ export function finalLoss(record: Pick<RunRecord, "losses">, window?: number): n
   const n = record.losses.length;
   if (n === 0) return NaN;
   const w = Math.max(1, Math.min(n, window ?? Math.ceil(n / 10)));
-  let total = 0;
-  for (let i = n - w; i < n; i++) total += record.losses[i];
-  return total / w;
-}
-
-/**
- * A trailing moving average: `out[i]` is the mean of `xs[max(0, i - window + 1) .. i]`.
- *
- * @example
- * ```ts
- * import { movingAverage } from "./run_record.ts";
- * console.log(movingAverage([1, 2, 3, 4], 2)); // [1, 1.5, 2.5, 3.5]
- * ```
- */
-export function movingAverage(xs: readonly number[], window: number): number[] {
-  if (!Number.isSafeInteger(window) || window < 1) {
-    throw new RangeError(`window must be a positive integer, got ${window}`);
-  }
-  const out: number[] = [];
-  let total = 0;
-  for (let i = 0; i < xs.length; i++) {
-    total += xs[i];
-    if (i >= window) total -= xs[i - window];
-    out.push(total / Math.min(i + 1, window));
-  }
-  return out;
-}
-
-/** Checks that `value` is a plain object (not null, not an array). */
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return mean(record.losses.slice(n - w));
 }
 
 /**
  * Reads an `ExperimentConfig` out of parsed JSON (a checkpoint's or a record's), checking
- * every field's type and value. Problems are UsageErrors prefixed with `source`.
+ * every field's type and value. Problems are one-line UsageErrors prefixed with `source`.
  */
 export function parseExperimentConfig(value: unknown, source: string): ExperimentConfig {
-  const fail = (what: string): never => {
-    throw new UsageError(`${source}: ${what}`);
-  };
-  if (!isObject(value)) return fail("the experiment config is missing or not an object");
-  const num = (obj: unknown, part: string, key: string): number => {
-    if (!isObject(obj)) return fail(`the experiment config has no '${part}' object`);
-    const x = obj[key];
-    if (typeof x !== "number" || !Number.isFinite(x)) {
-      return fail(`the experiment config's ${part}.${key} is not a finite number`);
-    }
-    return x;
-  };
-  const model: GPTConfig = {
-    nEmbd: num(value.model, "model", "nEmbd"),
-    nHead: num(value.model, "model", "nHead"),
-    nLayer: num(value.model, "model", "nLayer"),
-    blockSize: num(value.model, "model", "blockSize"),
-  };
-  const train: TrainConfig = {
-    steps: num(value.train, "train", "steps"),
-    learningRate: num(value.train, "train", "learningRate"),
-    beta1: num(value.train, "train", "beta1"),
-    beta2: num(value.train, "train", "beta2"),
-    epsAdam: num(value.train, "train", "epsAdam"),
-  };
-  const sample: SampleConfig = {
-    temperature: num(value.sample, "sample", "temperature"),
-    numSamples: num(value.sample, "sample", "numSamples"),
-  };
-  let validation: ValidationConfig | null = null;
-  if (value.validation !== null) {
-    validation = {
-      fraction: num(value.validation, "validation", "fraction"),
-      every: num(value.validation, "validation", "every"),
-      maxDocs: num(value.validation, "validation", "maxDocs"),
-    };
-  }
-  if (typeof value.seed !== "number") fail("the experiment config's seed is not a number");
-  if (typeof value.dataPath !== "string") fail("the experiment config's dataPath is not a string");
-  if (typeof value.engine !== "string") fail("the experiment config's engine is not a string");
-  const config: ExperimentConfig = {
-    seed: value.seed as number,
-    dataPath: value.dataPath as string,
-    model,
-    train,
-    sample,
-    validation,
-    engine: value.engine as EngineName,
-  };
+  const config = validateJson(ExperimentConfigSchema, value, source, "fix or re-create the file");
+  checkConfigValues(config, source);
+  return config;
+}
+
+/** `validateExperimentConfig` for a config read from a file: the message names the file. */
+export function checkConfigValues(config: ExperimentConfig, source: string): void {
   try {
     validateExperimentConfig(config);
   } catch (err) {
-    if (err instanceof UsageError) fail(`bad experiment config: ${err.message}`);
+    if (err instanceof UsageError) throw new UsageError(`${source}: bad experiment config: ${err.message}`);
     throw err;
   }
-  return config;
 }

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG, DEFAULT_SAMPLE_CONFIG, DEFAULT_TRAIN_CONFIG } from "../config.ts";
-import { UsageError } from "../errors.ts";
+import { ConfigError, UsageError } from "../errors.ts";
 import {
   DEFAULT_EXPERIMENT,
   experimentConfig,
   finalLoss,
-  movingAverage,
   parseExperimentConfig,
   readRunRecord,
   type RunRecord,
@@ -39,11 +38,23 @@ Deno.test("experimentConfig()", async (t) => {
     assert.deepEqual(config.train, { ...DEFAULT_TRAIN_CONFIG, steps: 300 });
     assert.deepEqual(config.validation, { fraction: 0.2, every: 100, maxDocs: 200 });
   });
-  await t.step("bad settings are UsageErrors naming the flag", () => {
-    assert.throws(() => experimentConfig({ model: { nHead: 3 } }), /--n-embd a multiple of --n-head/);
-    assert.throws(() => experimentConfig({ seed: 1.5 }), /--seed/);
-    assert.throws(() => experimentConfig({ validation: { fraction: 2 } }), /--val-fraction/);
-    assert.throws(() => experimentConfig({ engine: "gpu" as "fast" }), /--engine value or fast/);
+  await t.step("bad settings are ConfigErrors naming the field", () => {
+    const cases: [() => unknown, RegExp, string[]][] = [
+      [() => experimentConfig({ model: { nHead: 3 } }), /nEmbd a multiple of nHead/, ["nEmbd", "nHead"]],
+      [() => experimentConfig({ seed: 1.5 }), /^seed must be an integer, got 1\.5/, ["seed"]],
+      [() => experimentConfig({ validation: { fraction: 2 } }), /^validation\.fraction must be/, [
+        "validation.fraction",
+      ]],
+      [() => experimentConfig({ engine: "gpu" as "fast" }), /use engine value or fast/, ["engine"]],
+    ];
+    for (const [make, pattern, fields] of cases) {
+      assert.throws(make, (e: Error) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, pattern);
+        assert.deepEqual(e.fields, fields);
+        return true;
+      });
+    }
   });
 });
 
@@ -55,37 +66,35 @@ Deno.test("parseExperimentConfig()", async (t) => {
   await t.step("a missing or wrong field is a one-line UsageError naming the source", () => {
     const good = JSON.parse(JSON.stringify(experimentConfig()));
     const cases: [unknown, RegExp][] = [
-      [null, /missing or not an object/],
-      [{ ...good, model: undefined }, /no 'model' object/],
-      [{ ...good, train: { ...good.train, steps: "10" } }, /train\.steps is not a finite number/],
-      [{ ...good, seed: "42" }, /seed is not a number/],
+      [null, /the file is not an object/],
+      [{ ...good, model: undefined }, /: model is missing/],
+      [{ ...good, train: { ...good.train, steps: "10" } }, /: train\.steps is not a finite number/],
+      [{ ...good, seed: "42" }, /: seed is not a finite number/],
+      [{ ...good, validation: { fraction: 0.1, every: 5 } }, /: validation\.maxDocs is missing/],
+      [{ ...good, engine: "gpu" }, /: engine is not an engine \(value, fast\)/],
       [
         { ...good, model: { ...good.model, nHead: 5 } },
-        /bad experiment config: n_embd \(16\) must be divisible/,
+        /bad experiment config: nEmbd \(16\) must be divisible by nHead \(5\)/,
       ],
     ];
     for (const [value, pattern] of cases) {
       assert.throws(
         () => parseExperimentConfig(value, "ckpt.json"),
         (e: Error) =>
-          e instanceof UsageError && e.message.startsWith("ckpt.json: ") && pattern.test(e.message),
+          e instanceof UsageError && e.message.startsWith("ckpt.json: ") && pattern.test(e.message) &&
+          !e.message.includes("\n"),
       );
     }
   });
 });
 
-Deno.test("finalLoss() and movingAverage()", async (t) => {
+Deno.test("finalLoss()", async (t) => {
   await t.step("finalLoss averages the last tenth by default", () => {
     const losses = Array.from({ length: 20 }, (_, i) => i);
     assert.equal(finalLoss({ losses }), (18 + 19) / 2);
     assert.equal(finalLoss({ losses }, 1), 19);
     assert.equal(finalLoss({ losses: [2.5] }), 2.5);
     assert.ok(Number.isNaN(finalLoss({ losses: [] })));
-  });
-  await t.step("movingAverage is trailing and starts with partial windows", () => {
-    assert.deepEqual(movingAverage([4, 2, 6, 0], 3), [4, 3, 4, 8 / 3]);
-    assert.deepEqual(movingAverage([1, 2], 1), [1, 2]);
-    assert.throws(() => movingAverage([1], 0), RangeError);
   });
 });
 
@@ -123,12 +132,32 @@ Deno.test("writeRunRecord() / readRunRecord()", async (t) => {
       assert.deepEqual(withoutTimings(back), withoutTimings(record));
       assert.equal("timings" in withoutTimings(back), false);
     });
-    await t.step("a missing or foreign file is a UsageError", async () => {
+    await t.step("a missing, foreign or broken file is a one-line UsageError that says where", async () => {
       await assert.rejects(() => readRunRecord(`${dir}/none.json`), /run record not found/);
       await Deno.writeTextFile(`${dir}/other.json`, '{"format": "something"}');
-      await assert.rejects(() => readRunRecord(`${dir}/other.json`), /not a version 1 microgpt run record/);
+      await assert.rejects(
+        () => readRunRecord(`${dir}/other.json`),
+        /other\.json: format is not "microgpt-run"/,
+      );
       await Deno.writeTextFile(`${dir}/cut.json`, '{"format": "microgpt-run", "vers');
-      await assert.rejects(() => readRunRecord(`${dir}/cut.json`), UsageError);
+      await assert.rejects(() => readRunRecord(`${dir}/cut.json`), /cut\.json is not valid JSON/);
+      const broken = structuredClone(record) as unknown as {
+        losses: unknown[];
+        timings: { segments: unknown[] };
+      };
+      broken.losses[0] = "3.3";
+      await Deno.writeTextFile(`${dir}/loss.json`, JSON.stringify(broken));
+      await assert.rejects(
+        () => readRunRecord(`${dir}/loss.json`),
+        /loss\.json: losses\[0\] is not a finite number/,
+      );
+      broken.losses[0] = 3.3;
+      broken.timings.segments[0] = { startStep: 0, endStep: 2, seconds: 1, engine: "gpu" };
+      await Deno.writeTextFile(`${dir}/seg.json`, JSON.stringify(broken));
+      await assert.rejects(
+        () => readRunRecord(`${dir}/seg.json`),
+        /timings\.segments\[0\]\.engine is not an engine/,
+      );
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -9,10 +9,10 @@
  * @module
  */
 
-import { UsageError } from "../errors.ts";
-import { FastEngine } from "../fast/engine.ts";
+import type { Engine } from "../engine.ts";
+import { ConfigError } from "../errors.ts";
 import type { GPT } from "../model.ts";
-import { documentLoss, type EngineName } from "../train.ts";
+import { asEngine } from "../value_engine.ts";
 
 /** How to hold out documents and how often to measure the loss on them. */
 export interface ValidationConfig {
@@ -35,7 +35,8 @@ export const DEFAULT_VALIDATION: Readonly<Omit<ValidationConfig, "fraction">> = 
 });
 
 /**
- * Checks a validation config, throwing a one-line UsageError that names the flag to fix.
+ * Checks a validation config, throwing a one-line ConfigError that names the field to fix
+ * (`validation.fraction`, `validation.every`, `validation.maxDocs`).
  *
  * @example
  * ```ts
@@ -44,22 +45,36 @@ export const DEFAULT_VALIDATION: Readonly<Omit<ValidationConfig, "fraction">> = 
  * ```
  */
 export function validateValidationConfig(config: ValidationConfig): void {
-  if (!(config.fraction > 0 && config.fraction < 1)) {
-    throw new UsageError(
-      `validation fraction must be between 0 and 1 (exclusive), got ${config.fraction}; try --val-fraction 0.1`,
+  checkFraction(config.fraction);
+  for (const [key, example] of [["every", 100], ["maxDocs", 200]] as const) {
+    const value = config[key];
+    if (!Number.isSafeInteger(value) || value < 1) {
+      const field = `validation.${key}`;
+      throw new ConfigError(
+        [field],
+        (n) => `${n(field)} must be a positive integer, got ${value}; try ${n(field)} ${example}`,
+      );
+    }
+  }
+}
+
+function checkFraction(fraction: number): void {
+  if (!(fraction > 0 && fraction < 1)) {
+    throw new ConfigError(
+      ["validation.fraction"],
+      (n) =>
+        `${n("validation.fraction")} must be between 0 and 1 (exclusive), got ${fraction}; try ${
+          n("validation.fraction")
+        } 0.1`,
     );
-  }
-  if (!Number.isSafeInteger(config.every) || config.every < 1) {
-    throw new UsageError(`--val-every must be a positive integer, got ${config.every}; try --val-every 100`);
-  }
-  if (!Number.isSafeInteger(config.maxDocs) || config.maxDocs < 1) {
-    throw new UsageError(`--val-docs must be a positive integer, got ${config.maxDocs}; try --val-docs 200`);
   }
 }
 
 /** Documents for training and documents held out. */
 export interface DocSplit<T> {
+  /** The documents trained on. */
   train: T[];
+  /** The documents held out. */
   val: T[];
 }
 
@@ -74,17 +89,15 @@ export interface DocSplit<T> {
  * ```
  */
 export function splitDocs<T>(docs: readonly T[], fraction: number): DocSplit<T> {
-  if (!(fraction > 0 && fraction < 1)) {
-    throw new UsageError(
-      `validation fraction must be between 0 and 1 (exclusive), got ${fraction}; try --val-fraction 0.1`,
-    );
-  }
+  checkFraction(fraction);
   const numVal = Math.ceil(fraction * docs.length);
   const numTrain = docs.length - numVal;
   if (numTrain < 1) {
-    throw new UsageError(
-      `--val-fraction ${fraction} holds out all ${docs.length} documents, leaving none to train on; ` +
-        "use a smaller --val-fraction or more data",
+    throw new ConfigError(
+      ["validation.fraction"],
+      (n) =>
+        `${n("validation.fraction")} ${fraction} holds out all ${docs.length} documents, leaving none to ` +
+        `train on; use a smaller ${n("validation.fraction")} or more data`,
     );
   }
   return { train: docs.slice(0, numTrain), val: docs.slice(numTrain) };
@@ -92,9 +105,9 @@ export function splitDocs<T>(docs: readonly T[], fraction: number): DocSplit<T> 
 
 /**
  * The mean over documents of each document's loss (the training loss's definition: the
- * mean of `-log p(next token)` over its positions), on at most `maxDocs` of them. Nothing
- * is updated: the model's parameters, their grads and any optimizer state stay as they were.
- * `engine: "fast"` computes the same bits as the default `"value"` engine, much sooner.
+ * mean of `-log p(next token)` over its positions), on at most `maxDocs` of them, computed by
+ * `source` (an engine, or a model on its `ValueEngine`; every engine gives the same bits).
+ * Nothing is updated: parameters, gradients and optimizer state stay as they were.
  *
  * @example
  * ```ts
@@ -108,18 +121,15 @@ export function splitDocs<T>(docs: readonly T[], fraction: number): DocSplit<T> 
  * ```
  */
 export function evaluateLoss(
-  model: GPT,
+  source: GPT | Engine,
   docs: readonly (readonly number[])[],
-  options: { maxDocs?: number; engine?: EngineName } = {},
+  options: { maxDocs?: number } = {},
 ): number {
+  const engine = asEngine(source);
   const n = Math.min(docs.length, options.maxDocs ?? docs.length);
   if (n < 1) throw new RangeError("evaluateLoss needs at least one document");
-  // Forward only: the fast engine's loss() skips the backward pass, and the Value engine
-  // builds a graph but never calls backward(), so no grad is touched.
-  const fast = options.engine === "fast" ? new FastEngine(model) : null;
+  // One document at a time and summed here, then divided: the same bits on every engine.
   let total = 0;
-  for (let i = 0; i < n; i++) {
-    total += fast ? fast.loss(docs[i]) : documentLoss(model, docs[i]).data;
-  }
+  for (let i = 0; i < n; i++) total += engine.loss([docs[i]]);
   return total / n;
 }

@@ -5,7 +5,8 @@ import { GPT } from "../model.ts";
 import { Random } from "../random.ts";
 import { evaluateLoss, splitDocs, validateValidationConfig } from "./split.ts";
 import { Tokenizer } from "../tokenizer.ts";
-import { documentLoss } from "../train.ts";
+import { documentLoss } from "../value_engine.ts";
+import { FastEngine } from "../fast/engine.ts";
 
 const NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail"];
 
@@ -29,10 +30,19 @@ Deno.test("splitDocs()", async (t) => {
 });
 
 Deno.test("validateValidationConfig()", async (t) => {
-  await t.step("names the flag to fix", () => {
-    assert.throws(() => validateValidationConfig({ fraction: 1.5, every: 10, maxDocs: 5 }), /--val-fraction/);
-    assert.throws(() => validateValidationConfig({ fraction: 0.1, every: 0, maxDocs: 5 }), /--val-every/);
-    assert.throws(() => validateValidationConfig({ fraction: 0.1, every: 10, maxDocs: 2.5 }), /--val-docs/);
+  await t.step("names the field to fix", () => {
+    assert.throws(
+      () => validateValidationConfig({ fraction: 1.5, every: 10, maxDocs: 5 }),
+      /: validation\.fraction must be/,
+    );
+    assert.throws(
+      () => validateValidationConfig({ fraction: 0.1, every: 0, maxDocs: 5 }),
+      /: validation\.every must be/,
+    );
+    assert.throws(
+      () => validateValidationConfig({ fraction: 0.1, every: 10, maxDocs: 2.5 }),
+      /: validation\.maxDocs must be/,
+    );
   });
 });
 
@@ -50,14 +60,14 @@ Deno.test("evaluateLoss()", async (t) => {
   });
   await t.step("the fast engine gives the same bits", () => {
     assert.equal(
-      evaluateLoss(model, docs, { engine: "fast" }),
-      evaluateLoss(model, docs, { engine: "value" }),
+      evaluateLoss(new FastEngine(model), docs),
+      evaluateLoss(model, docs),
     );
   });
   await t.step("changes no parameter and no gradient", () => {
     const before = model.parameters.map((p) => [p.data, p.grad]);
-    evaluateLoss(model, docs, { engine: "value" });
-    evaluateLoss(model, docs, { engine: "fast" });
+    evaluateLoss(model, docs);
+    evaluateLoss(new FastEngine(model), docs);
     assert.deepEqual(model.parameters.map((p) => [p.data, p.grad]), before);
   });
   await t.step("needs at least one document", () => {

@@ -2,23 +2,26 @@
  * Sweeps: many runs (several seeds, optionally a grid of settings) trained in parallel Web
  * Workers across the cores. Each run is fully determined by its own config and data, and
  * the records come back in run order, so the result never depends on the number of
- * workers or on which finishes first. Helpers summarise the records: a mean ± std loss
- * band across seeds and result tables.
+ * workers or on which finishes first. Helpers summarise the records in result tables, and
+ * `writeSweep` / `readSweep` keep them in one `sweep.json`.
  *
  * @module
  */
 
-import { UsageError } from "../errors.ts";
 import { readDataFile } from "../data.ts";
+import { ConfigError, UsageError } from "../errors.ts";
+import { meanStd } from "../stats.ts";
+import { exactJson, readJsonFile, validateJson, writeTextFileAtomic } from "./json_file.ts";
 import {
+  checkConfigValues,
   type ExperimentConfig,
   experimentConfig,
   type ExperimentOverrides,
   finalLoss,
-  movingAverage,
   type RunRecord,
   validateExperimentConfig,
 } from "./run_record.ts";
+import { SweepFileSchema } from "./schemas.ts";
 import type { SweepJob, SweepReply } from "./sweep_worker.ts";
 
 /** The settings a grid can vary (seeds are varied separately). */
@@ -51,6 +54,7 @@ export interface SweepSpec {
   base?: ExperimentOverrides;
   /** Each combination of grid values runs once per seed. */
   seeds: readonly number[];
+  /** Values to try per setting (none: only the seeds vary). */
   grid?: SweepGrid;
 }
 
@@ -91,13 +95,17 @@ function withSetting(config: ExperimentConfig, setting: SweepSetting, value: num
  * ```
  */
 export function sweepConfigs(spec: SweepSpec): ExperimentConfig[] {
-  if (spec.seeds.length === 0) throw new UsageError("a sweep needs at least one seed; pass --seeds 1,2,3");
+  if (spec.seeds.length === 0) {
+    throw new ConfigError(["seeds"], (n) => `a sweep needs at least one seed; pass ${n("seeds")} 1,2,3`);
+  }
   const base = experimentConfig(spec.base);
   let combos: ExperimentConfig[] = [base];
   for (const setting of SWEEP_SETTINGS) {
     const values = spec.grid?.[setting];
     if (values === undefined) continue;
-    if (values.length === 0) throw new UsageError(`the grid's ${setting} has no values; give at least one`);
+    if (values.length === 0) {
+      throw new ConfigError([setting], (n) => `the grid's ${n(setting)} has no values; give at least one`);
+    }
     combos = combos.flatMap((c) => values.map((v) => withSetting(c, setting, v)));
   }
   const configs = combos.flatMap((c) => spec.seeds.map((seed) => ({ ...c, seed })));
@@ -139,7 +147,11 @@ export async function runSweep(
     : 1;
   const numWorkers = options.workers ?? Math.min(cores, configs.length);
   if (!Number.isSafeInteger(numWorkers) || numWorkers < 1) {
-    throw new UsageError(`workers must be a positive integer, got ${numWorkers}; set --workers to 1 or more`);
+    throw new ConfigError(
+      ["workers"],
+      (n) =>
+        `${n("workers")} must be a positive integer, got ${numWorkers}; set ${n("workers")} to 1 or more`,
+    );
   }
   const dataByPath = new Map<string, Uint8Array>();
   for (const config of configs) {
@@ -201,71 +213,6 @@ function isConfigList(sweep: SweepSpec | readonly ExperimentConfig[]): sweep is 
 
 // --- summaries -------------------------------------------------------------------------
 
-/** Mean and spread of the loss curves of several runs, step by step. */
-export interface LossBand {
-  /** 1-based step numbers. */
-  steps: number[];
-  mean: number[];
-  /** Sample standard deviation across runs (0 for a single run). */
-  std: number[];
-  /** `mean - std` and `mean + std`. */
-  lower: number[];
-  upper: number[];
-}
-
-/**
- * The mean ± std band of several runs' training losses (each first smoothed by a trailing
- * moving average of `window` steps; default 1, no smoothing). Runs of different lengths
- * are compared over their common steps.
- *
- * @example
- * ```ts
- * import { lossBand } from "./sweep.ts";
- * const band = lossBand([{ losses: [3, 2] }, { losses: [1, 2] }]);
- * console.log(band.mean, band.std); // [2, 2] [1.4142135623730951, 0]
- * ```
- */
-export function lossBand(
-  records: readonly Pick<RunRecord, "losses">[],
-  options: { window?: number } = {},
-): LossBand {
-  if (records.length === 0) throw new RangeError("lossBand needs at least one run");
-  const window = options.window ?? 1;
-  const curves = records.map((r) => movingAverage(r.losses, window));
-  const n = Math.min(...curves.map((c) => c.length));
-  const band: LossBand = { steps: [], mean: [], std: [], lower: [], upper: [] };
-  for (let s = 0; s < n; s++) {
-    const xs = curves.map((c) => c[s]);
-    const { mean, std } = meanStd(xs);
-    band.steps.push(s + 1);
-    band.mean.push(mean);
-    band.std.push(std);
-    band.lower.push(mean - std);
-    band.upper.push(mean + std);
-  }
-  return band;
-}
-
-/**
- * Mean and sample standard deviation (n - 1 in the denominator; 0 for one value).
- *
- * @example
- * ```ts
- * import { meanStd } from "./sweep.ts";
- * console.log(meanStd([2, 4, 4, 4, 5, 5, 7, 9])); // { mean: 5, std: 2.138089935299395 }
- * ```
- */
-export function meanStd(xs: readonly number[]): { mean: number; std: number } {
-  if (xs.length === 0) return { mean: NaN, std: NaN };
-  let total = 0;
-  for (const x of xs) total += x;
-  const mean = total / xs.length;
-  if (xs.length === 1) return { mean, std: 0 };
-  let squares = 0;
-  for (const x of xs) squares += (x - mean) ** 2;
-  return { mean, std: Math.sqrt(squares / (xs.length - 1)) };
-}
-
 /** The grid settings whose values differ between records (what a table should show). */
 export function varyingSettings(records: readonly RunRecord[]): SweepSetting[] {
   return SWEEP_SETTINGS.filter((s) => new Set(records.map((r) => settingOf(r.config, s))).size > 1);
@@ -275,6 +222,7 @@ export function varyingSettings(records: readonly RunRecord[]): SweepSetting[] {
 export interface SweepRow {
   /** 1-based run number. */
   run: number;
+  /** The run's seed. */
   seed: number;
   /** The values of the settings that vary across the sweep. */
   settings: Partial<Record<SweepSetting, number>>;
@@ -284,6 +232,7 @@ export interface SweepRow {
   valLoss: number | null;
   /** Seconds of training. */
   seconds: number;
+  /** The run's sampled documents. */
   samples: string[];
 }
 
@@ -310,12 +259,17 @@ export function sweepTable(records: readonly RunRecord[]): SweepRow[] {
 
 /** One row of `groupTable`: a combination of settings over its seeds. */
 export interface SweepGroupRow {
+  /** The values of the settings that vary. */
   settings: Partial<Record<SweepSetting, number>>;
+  /** How many runs (seeds) the row averages. */
   runs: number;
+  /** Mean final loss over the seeds. */
   finalLossMean: number;
+  /** Its sample standard deviation. */
   finalLossStd: number;
   /** Over the runs' last validation losses; null without validation. */
   valLossMean: number | null;
+  /** Its sample standard deviation; null without validation. */
   valLossStd: number | null;
 }
 
@@ -349,4 +303,49 @@ export function groupTable(records: readonly RunRecord[]): SweepGroupRow[] {
       valLossStd: val?.std ?? null,
     };
   });
+}
+
+// --- sweep files ------------------------------------------------------------------------
+
+/** The `format` field of a sweep file. */
+export const SWEEP_FORMAT = "microgpt-sweep";
+
+/** A sweep file's contents: every run's record, in run order. */
+export interface SweepFile {
+  /** Always `SWEEP_FORMAT`. */
+  format: typeof SWEEP_FORMAT;
+  /** The layout's version. */
+  version: 1;
+  /** The runs' records, in run order. */
+  records: RunRecord[];
+}
+
+/**
+ * Writes a sweep's records as one JSON file (e.g. `sweep.json`), atomically.
+ *
+ * @example
+ * ```ts ignore
+ * await writeSweep("out/sweep/sweep.json", records);
+ * ```
+ */
+export async function writeSweep(path: string, records: readonly RunRecord[]): Promise<void> {
+  const file: SweepFile = { format: SWEEP_FORMAT, version: 1, records: [...records] };
+  await writeTextFileAtomic(path, exactJson(file) + "\n");
+}
+
+/**
+ * Reads a file written by `writeSweep`, checking every record.
+ *
+ * @example
+ * ```ts ignore
+ * const records = await readSweep("out/sweep/sweep.json");
+ * console.table(sweepTable(records));
+ * ```
+ */
+export async function readSweep(path: string): Promise<RunRecord[]> {
+  const fix = "pass a sweep.json that deno task sweep --out DIR wrote";
+  const where = `sweep file ${path}`;
+  const file = validateJson(SweepFileSchema, await readJsonFile(path, "sweep file", fix), where, fix);
+  file.records.forEach((record, i) => checkConfigValues(record.config, `${where}: records[${i}]`));
+  return file.records;
 }

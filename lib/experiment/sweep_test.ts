@@ -1,16 +1,9 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../errors.ts";
+import { meanStd } from "../stats.ts";
 import { runExperiment } from "./experiment.ts";
 import { type RunRecord, withoutTimings } from "./run_record.ts";
-import {
-  groupTable,
-  lossBand,
-  meanStd,
-  runSweep,
-  sweepConfigs,
-  sweepTable,
-  varyingSettings,
-} from "./sweep.ts";
+import { groupTable, runSweep, sweepConfigs, sweepTable, varyingSettings } from "./sweep.ts";
 
 const NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail"];
 
@@ -35,7 +28,7 @@ Deno.test("sweepConfigs()", async (t) => {
     assert.throws(() => sweepConfigs({ seeds: [] }), /at least one seed/);
     assert.throws(
       () => sweepConfigs({ seeds: [1], grid: { nHead: [3] } }),
-      /--n-embd a multiple of --n-head/,
+      /nEmbd a multiple of nHead/,
     );
     assert.throws(() => sweepConfigs({ seeds: [1], grid: { steps: [] } }), /has no values/);
   });
@@ -88,7 +81,7 @@ Deno.test("runSweep()", async (t) => {
         () => runSweep({ ...spec, base: { ...spec.base, dataPath: `${dir}/none.txt` } }),
         /data file not found/,
       );
-      await assert.rejects(() => runSweep(spec, { workers: 0 }), /--workers/);
+      await assert.rejects(() => runSweep(spec, { workers: 0 }), /workers must be a positive integer/);
     });
     await t.step("tables show the settings that vary", () => {
       assert.deepEqual(varyingSettings(one), ["learningRate"]);
@@ -112,24 +105,4 @@ Deno.test("runSweep()", async (t) => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
-
-Deno.test("lossBand() and meanStd()", async (t) => {
-  await t.step("mean ± sample std per step, over the common steps", () => {
-    const band = lossBand([{ losses: [3, 2, 1] }, { losses: [1, 2] }, { losses: [2, 2, 5] }]);
-    assert.deepEqual(band.steps, [1, 2]);
-    assert.deepEqual(band.mean, [2, 2]);
-    assert.deepEqual(band.std, [1, 0]);
-    assert.deepEqual(band.lower, [1, 2]);
-    assert.deepEqual(band.upper, [3, 2]);
-  });
-  await t.step("smooths each run first", () => {
-    const band = lossBand([{ losses: [4, 2] }, { losses: [2, 0] }], { window: 2 });
-    assert.deepEqual(band.mean, [3, 2]);
-  });
-  await t.step("meanStd edge cases", () => {
-    assert.deepEqual(meanStd([5]), { mean: 5, std: 0 });
-    assert.ok(Number.isNaN(meanStd([]).mean));
-    assert.throws(() => lossBand([]), RangeError);
-  });
 });

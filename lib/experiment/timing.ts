@@ -1,30 +1,35 @@
 /**
- * Measuring the two engines on the same work: the time of training steps (with the losses,
- * so a notebook or benchmark can show that both computed the same thing), and the size of
- * the `Value` graph that one step builds.
+ * Measuring the engines on the same work: the time of training steps, with the losses, so a
+ * notebook or benchmark can show that every engine computed the same thing.
  *
  * @module
  */
 
 import type { GPT } from "../model.ts";
-import { documentLoss, type EngineName, type ModelSync, Trainer } from "../train.ts";
+import { type ModelSync, Trainer } from "../train.ts";
+import { createEngine, type EngineName } from "./engines.ts";
 
 /** Options of `timeTraining`. */
 export interface TimeTrainingOptions {
+  /** The engine to time, by name. */
   engine: EngineName;
   /** Steps to run and time; step `s` trains on `docs[s % docs.length]`. */
   steps: number;
-  /** The fast engine's `Trainer` option; default `"every-step"`. */
+  /** The `Trainer` option; default `"every-step"` (it changes nothing for the Value engine). */
   modelSync?: ModelSync;
 }
 
 /** What `timeTraining` measured. */
 export interface TrainingTiming {
+  /** The engine timed. */
   engine: EngineName;
+  /** Steps timed. */
   steps: number;
   /** Wall-clock time of all the steps, in seconds. */
   seconds: number;
+  /** Milliseconds per step. */
   msPerStep: number;
+  /** Steps per second. */
   stepsPerSecond: number;
   /** The loss of every step. */
   losses: number[];
@@ -55,7 +60,11 @@ export function timeTraining(
   options: TimeTrainingOptions,
 ): TrainingTiming {
   const { engine, steps } = options;
-  const trainer = new Trainer(model, docs, { steps, engine, modelSync: options.modelSync });
+  const trainer = new Trainer(model, docs, {
+    steps,
+    engine: createEngine(engine, model),
+    modelSync: options.modelSync,
+  });
   const losses: number[] = new Array(steps);
   const start = performance.now();
   for (let s = 0; s < steps; s++) losses[s] = trainer.step().loss;
@@ -68,23 +77,4 @@ export function timeTraining(
     stepsPerSecond: steps / seconds,
     losses,
   };
-}
-
-/**
- * How many `Value` nodes one training step on `tokens` builds (the loss and everything it
- * depends on, parameters included): the work the readable engine does per step, node by
- * node, where the fast engine runs loops over flat arrays.
- *
- * @example
- * ```ts
- * import { DEFAULT_CONFIG } from "../config.ts";
- * import { valueGraphSize } from "./timing.ts";
- * import { GPT } from "../model.ts";
- * import { Random } from "../random.ts";
- * const model = GPT.init(DEFAULT_CONFIG, 27, new Random(42));
- * console.log(valueGraphSize(model, [26, 4, 12, 12, 0, 26])); // 43091 nodes for "emma" (5 positions)
- * ```
- */
-export function valueGraphSize(model: GPT, tokens: readonly number[]): number {
-  return documentLoss(model, tokens).topologicalOrder().length;
 }

@@ -10,46 +10,51 @@
 
 import type { Adam } from "../adam.ts";
 import { headDim } from "../config.ts";
+import type { Batch, Engine, Sequence, SequenceOptions } from "../engine.ts";
 import type { GPT } from "../model.ts";
+import { type LayerMatrix, layerName, parameterLayout } from "../parameters.ts";
+import {
+  inputGradientFromActive,
+  linear,
+  linearBackward,
+  linearFromActive,
+  linearFromActiveBackward,
+  rmsnorm,
+  rmsnormBackward,
+  softmaxInPlace,
+  weightGradient,
+} from "./kernels.ts";
 
-/** Where each matrix starts in the flat parameter array (microgpt's order, row-major). */
+/** Where each matrix starts in the flat parameter array (the order of `parameterShapes`, row-major). */
 interface Layout {
   wte: number; // [vocabSize][nEmbd]
   wpe: number; // [blockSize][nEmbd]
   lmHead: number; // [vocabSize][nEmbd]
-  layers: LayerLayout[]; // [nLayer]
+  layers: Record<LayerMatrix, number>[]; // [nLayer]
   numParams: number;
 }
 
-interface LayerLayout {
-  attnWq: number; // [nEmbd][nEmbd]
-  attnWk: number; // [nEmbd][nEmbd]
-  attnWv: number; // [nEmbd][nEmbd]
-  attnWo: number; // [nEmbd][nEmbd]
-  mlpFc1: number; // [4*nEmbd][nEmbd]
-  mlpFc2: number; // [nEmbd][4*nEmbd]
-}
-
 function layoutOf(model: GPT): Layout {
-  const { nEmbd, blockSize, nLayer } = model.config;
-  const square = nEmbd * nEmbd;
-  const wte = 0;
-  const wpe = wte + model.vocabSize * nEmbd;
-  const lmHead = wpe + blockSize * nEmbd;
-  let offset = lmHead + model.vocabSize * nEmbd;
-  const layers: LayerLayout[] = [];
-  for (let l = 0; l < nLayer; l++) {
-    layers.push({
-      attnWq: offset,
-      attnWk: offset + square,
-      attnWv: offset + 2 * square,
-      attnWo: offset + 3 * square,
-      mlpFc1: offset + 4 * square,
-      mlpFc2: offset + 8 * square,
-    });
-    offset += 12 * square;
-  }
-  return { wte, wpe, lmHead, layers, numParams: offset };
+  const { nEmbd, nLayer } = model.config;
+  const { slots, numParams } = parameterLayout(model.config, model.vocabSize);
+  const at = (name: string): number => slots.get(name)!.offset;
+  const layers = Array.from({ length: nLayer }, (_, l) => {
+    const of = (field: LayerMatrix): number => at(layerName(l, field));
+    const layer = {
+      attnWq: of("attnWq"),
+      attnWk: of("attnWk"),
+      attnWv: of("attnWv"),
+      attnWo: of("attnWo"),
+      mlpFc1: of("mlpFc1"),
+      mlpFc2: of("mlpFc2"),
+    };
+    // q, k and v are computed as one stacked [3*nEmbd][nEmbd] matrix: wq, wk, wv must follow each other.
+    if (layer.attnWk !== layer.attnWq + nEmbd * nEmbd || layer.attnWv !== layer.attnWk + nEmbd * nEmbd) {
+      throw new Error("the parameter layout must keep attn_wq, attn_wk and attn_wv next to each other");
+    }
+    return layer;
+  });
+  return { wte: at("wte"), wpe: at("wpe"), lmHead: at("lm_head"), layers, numParams };
 }
 
 /** What one layer keeps from the forward pass for the backward pass, all positions. */
@@ -80,79 +85,21 @@ interface LayerActivations {
 }
 
 /**
- * A training and inference engine for one `GPT`, on flat arrays.
- *
- * It works on its own copy of the weights: `loadWeights()` reads them from
- * `model.parameters` (the constructor does too) and `storeWeights()` writes them back.
- * `Trainer` (with `engine: "fast"`) does that around its steps.
- *
- * @example
- * ```ts
- * import { DEFAULT_CONFIG } from "../config.ts";
- * import { FastEngine } from "./engine.ts";
- * import { GPT } from "../model.ts";
- * import { Random } from "../random.ts";
- * import { documentLoss } from "../train.ts";
- * const model = GPT.init(DEFAULT_CONFIG, 27, new Random(42));
- * const tokens = [26, 4, 12, 12, 0, 26]; // "emma"
- * const engine = new FastEngine(model);
- * const loss = engine.lossAndGradient(tokens);
- * console.log(loss === documentLoss(model, tokens).data); // true: the same bits
- * console.log(engine.grads.length); // 4192, in the order of model.parameters
- * ```
+ * The forward state of one sequence, indexed by position: a position's row doubles as its
+ * key/value cache. Training uses one; each sampled sequence gets its own.
  */
-export class FastEngine {
-  /** The weights, in the order of `model.parameters`. */
-  readonly weights: Float64Array; // [numParams]
-  /** d(loss)/d(weight) of the last `lossAndGradient`, same order. */
-  readonly grads: Float64Array; // [numParams]
-  private readonly layout: Layout;
-  private readonly nEmbd: number;
-  private readonly nHead: number;
-  private readonly headDim: number;
-  private readonly blockSize: number;
-  private readonly vocabSize: number;
-  /** `(headDim ** 0.5) ** -1`: the Value engine divides by `headDim ** 0.5` this way. */
-  private readonly attnScale: number;
+class Activations {
+  readonly tokens: Int32Array; // [T]
+  readonly xEmb: Float64Array; // [T][nEmbd]  wte[token] + wpe[pos]
+  readonly scale0: Float64Array; // [T]
+  readonly acts: LayerActivations[]; // [nLayer]
+  readonly xOut: Float64Array; // [T][nEmbd]  the last layer's output
+  readonly logits: Float64Array; // [T][vocabSize]
+  readonly probs: Float64Array; // [T][vocabSize]
 
-  // Forward state, indexed by position (a position's row doubles as its key/value cache).
-  private readonly tokens: Int32Array; // [T]
-  private readonly xEmb: Float64Array; // [T][nEmbd]  wte[token] + wpe[pos]
-  private readonly scale0: Float64Array; // [T]
-  private readonly acts: LayerActivations[]; // [nLayer]
-  private readonly xOut: Float64Array; // [T][nEmbd]  the last layer's output
-  private readonly logits: Float64Array; // [T][vocabSize]
-  private readonly probs: Float64Array; // [T][vocabSize]
-
-  // Backward scratch.
-  private readonly dx: Float64Array; // [T][nEmbd]  gradient flowing down the residual stream
-  private readonly dxMid: Float64Array; // [T][nEmbd]
-  private readonly dNorm: Float64Array; // [T][nEmbd]
-  private readonly dHidden: Float64Array; // [T][4*nEmbd]
-  private readonly dAttnOut: Float64Array; // [T][nEmbd]
-  private readonly dqkv: Float64Array; // [T][3*nEmbd]
-  private readonly dAttn: Float64Array; // [T]
-  private readonly dLogits: Float64Array; // [T][vocabSize]
-
-  constructor(readonly model: GPT) {
-    const { nEmbd, nHead, nLayer, blockSize } = model.config;
-    this.layout = layoutOf(model);
-    if (this.layout.numParams !== model.parameters.length) {
-      throw new RangeError(
-        `the model has ${model.parameters.length} parameters but its shape needs ${this.layout.numParams}`,
-      );
-    }
-    this.nEmbd = nEmbd;
-    this.nHead = nHead;
-    this.headDim = headDim(model.config);
-    this.blockSize = blockSize;
-    this.vocabSize = model.vocabSize;
-    this.attnScale = (this.headDim ** 0.5) ** -1;
-    this.weights = new Float64Array(this.layout.numParams);
-    this.grads = new Float64Array(this.layout.numParams);
-
-    const T = blockSize;
-    const C = nEmbd;
+  constructor(model: GPT) {
+    const { nEmbd: C, nHead, nLayer, blockSize: T } = model.config;
+    const V = model.vocabSize;
     this.tokens = new Int32Array(T);
     this.xEmb = new Float64Array(T * C);
     this.scale0 = new Float64Array(T);
@@ -174,8 +121,81 @@ export class FastEngine {
       });
     }
     this.xOut = new Float64Array(T * C);
-    this.logits = new Float64Array(T * model.vocabSize);
-    this.probs = new Float64Array(T * model.vocabSize);
+    this.logits = new Float64Array(T * V);
+    this.probs = new Float64Array(T * V);
+  }
+}
+
+/**
+ * A training and inference engine for one `GPT`, on flat arrays.
+ *
+ * It works on its own copy of the weights: `loadWeights()` reads them from
+ * `model.parameters` (the constructor does too) and `storeWeights()` writes them back.
+ * `Trainer` does that around its steps.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CONFIG } from "../config.ts";
+ * import { FastEngine } from "./engine.ts";
+ * import { GPT } from "../model.ts";
+ * import { Random } from "../random.ts";
+ * import { documentLoss } from "../value_engine.ts";
+ * const model = GPT.init(DEFAULT_CONFIG, 27, new Random(42));
+ * const tokens = [26, 4, 12, 12, 0, 26]; // "emma"
+ * const engine = new FastEngine(model);
+ * const loss = engine.lossAndGradient([tokens]);
+ * console.log(loss === documentLoss(model, tokens).data); // true: the same bits
+ * console.log(engine.grads.length); // 4192, in the order of model.parameters
+ * ```
+ */
+export class FastEngine implements Engine {
+  readonly name = "fast";
+  /** The weights, in the order of `model.parameters`. */
+  readonly weights: Float64Array; // [numParams]
+  /** d(loss)/d(weight) of the last `lossAndGradient`, same order. */
+  readonly grads: Float64Array; // [numParams]
+  private readonly layout: Layout;
+  private readonly nEmbd: number;
+  private readonly nHead: number;
+  private readonly headDim: number;
+  private readonly blockSize: number;
+  private readonly vocabSize: number;
+  /** `(headDim ** 0.5) ** -1`: the Value engine divides by `headDim ** 0.5` this way. */
+  private readonly attnScale: number;
+  /** The forward state of training and of `forward`. */
+  private readonly work: Activations;
+
+  // Backward scratch.
+  private readonly dx: Float64Array; // [T][nEmbd]  gradient flowing down the residual stream
+  private readonly dxMid: Float64Array; // [T][nEmbd]
+  private readonly dNorm: Float64Array; // [T][nEmbd]
+  private readonly dHidden: Float64Array; // [T][4*nEmbd]
+  private readonly dAttnOut: Float64Array; // [T][nEmbd]
+  private readonly dqkv: Float64Array; // [T][3*nEmbd]
+  private readonly dAttn: Float64Array; // [T]
+  private readonly dLogits: Float64Array; // [T][vocabSize]
+
+  /** The fast engine of `model`, holding a copy of its current weights. */
+  constructor(readonly model: GPT) {
+    const { nEmbd, nHead, blockSize } = model.config;
+    this.layout = layoutOf(model);
+    if (this.layout.numParams !== model.parameters.length) {
+      throw new RangeError(
+        `the model has ${model.parameters.length} parameters but its shape needs ${this.layout.numParams}`,
+      );
+    }
+    this.nEmbd = nEmbd;
+    this.nHead = nHead;
+    this.headDim = headDim(model.config);
+    this.blockSize = blockSize;
+    this.vocabSize = model.vocabSize;
+    this.attnScale = (this.headDim ** 0.5) ** -1;
+    this.weights = new Float64Array(this.layout.numParams);
+    this.grads = new Float64Array(this.layout.numParams);
+    this.work = new Activations(model);
+
+    const T = blockSize;
+    const C = nEmbd;
     this.dx = new Float64Array(T * C);
     this.dxMid = new Float64Array(T * C);
     this.dNorm = new Float64Array(T * C);
@@ -189,42 +209,67 @@ export class FastEngine {
 
   /** Copies the model's current weights (`model.parameters[i].data`) into `weights`. */
   loadWeights(): void {
-    const params = this.model.parameters;
-    const w = this.weights;
-    for (let i = 0; i < w.length; i++) w[i] = params[i].data;
+    this.model.getWeights(this.weights);
   }
 
   /** Copies `weights` back into the model's parameters. */
   storeWeights(): void {
-    const params = this.model.parameters;
-    const w = this.weights;
-    for (let i = 0; i < w.length; i++) params[i].data = w[i];
+    this.model.setWeights(this.weights);
+  }
+
+  /** A copy of `grads`. */
+  gradient(): Float64Array {
+    return this.grads.slice();
   }
 
   /**
    * One token at position `pos` through the model, given that positions `0..pos-1` were run
    * before it (their keys and values are kept): returns the next-token logits, a view that
    * the next call at the same position overwrites. Uses `weights` as they are; call
-   * `loadWeights()` first if the model's parameters changed.
+   * `loadWeights()` first if the model's parameters changed. (Sampling: `startSequence`.)
    */
   forward(token: number, pos: number): Float64Array {
-    if (!Number.isInteger(pos) || pos < 0 || pos >= this.blockSize) {
-      throw new RangeError(`position ${pos} is outside the context 0..${this.blockSize - 1}`);
-    }
-    this.setToken(pos, token);
-    this.forwardPositions(pos, pos + 1);
-    return this.logits.subarray(pos * this.vocabSize, (pos + 1) * this.vocabSize);
+    return this.forwardAt(this.work, token, pos);
   }
 
   /**
-   * `forward`, then the next token's probabilities at `temperature`, as sampling computes
-   * them on the Value engine: `softmax(logits / temperature)`. A view that the next call at
-   * the same position overwrites.
+   * A new sequence with its own forward state: its probabilities are the `Value` engine's,
+   * `softmax(logits / temperature)`, to the last bit. Attention weights are always at hand
+   * (the forward pass keeps them); `recordAttention` makes `attention` return them.
    */
-  nextTokenProbabilities(token: number, pos: number, temperature: number): Float64Array {
-    const logits = this.forward(token, pos);
+  startSequence(options: SequenceOptions = {}): Sequence {
+    const work = new Activations(this.model);
+    let length = 0;
+    return {
+      get length() {
+        return length;
+      },
+      get attention() {
+        return options.recordAttention ? attentionRows(work, length) : null;
+      },
+      probabilities: (token: number, temperature: number): Float64Array =>
+        this.probabilitiesAt(work, token, length++, temperature),
+      feed: (token: number): void => {
+        this.forwardAt(work, token, length++);
+      },
+    };
+  }
+
+  /** One token at position `pos` of `work`'s sequence; the next-token logits (a view). */
+  private forwardAt(work: Activations, token: number, pos: number): Float64Array {
+    if (!Number.isInteger(pos) || pos < 0 || pos >= this.blockSize) {
+      throw new RangeError(`position ${pos} is outside the context 0..${this.blockSize - 1}`);
+    }
+    this.setToken(work, pos, token);
+    this.forwardPositions(work, pos, pos + 1);
+    return work.logits.subarray(pos * this.vocabSize, (pos + 1) * this.vocabSize);
+  }
+
+  /** `forwardAt`, then `softmax(logits / temperature)` as sampling computes it on the Value engine. */
+  private probabilitiesAt(work: Activations, token: number, pos: number, temperature: number): Float64Array {
+    const logits = this.forwardAt(work, token, pos);
     const V = this.vocabSize;
-    const probs = this.probs.subarray(pos * V, (pos + 1) * V);
+    const probs = work.probs.subarray(pos * V, (pos + 1) * V);
     const invTemperature = temperature ** -1; // l / T is l * T ** -1 in the Value engine
     let maxValue = -Infinity;
     for (let i = 0; i < V; i++) {
@@ -235,11 +280,12 @@ export class FastEngine {
     return probs;
   }
 
-  private setToken(pos: number, token: number): void {
+  /** Puts `token` at position `pos` of `work`, checked against the vocabulary. */
+  private setToken(work: Activations, pos: number, token: number): void {
     if (!Number.isInteger(token) || token < 0 || token >= this.vocabSize) {
       throw new RangeError(`token ${token} is outside the vocabulary 0..${this.vocabSize - 1}`);
     }
-    this.tokens[pos] = token;
+    work.tokens[pos] = token;
   }
 
   /**
@@ -248,7 +294,7 @@ export class FastEngine {
    * order, as `GPT.forward` one token at a time; running a layer for several positions at
    * once only lets independent dot products overlap.
    */
-  private forwardPositions(from: number, to: number): void {
+  private forwardPositions(work: Activations, from: number, to: number): void {
     const C = this.nEmbd;
     const V = this.vocabSize;
     const w = this.weights;
@@ -257,20 +303,20 @@ export class FastEngine {
     const row0 = from * C;
 
     // x = rmsnorm(wte[token] + wpe[pos])
-    const xEmb = this.xEmb;
-    const firstIn = this.acts.length > 0 ? this.acts[0].xIn : this.xOut;
+    const xEmb = work.xEmb;
+    const firstIn = work.acts.length > 0 ? work.acts[0].xIn : work.xOut;
     for (let pos = from; pos < to; pos++) {
       const row = pos * C;
-      const te = layout.wte + this.tokens[pos] * C;
+      const te = layout.wte + work.tokens[pos] * C;
       const pe = layout.wpe + pos * C;
       for (let i = 0; i < C; i++) xEmb[row + i] = w[te + i] + w[pe + i];
-      this.scale0[pos] = rmsnorm(xEmb, row, C, firstIn, row);
+      work.scale0[pos] = rmsnorm(xEmb, row, C, firstIn, row);
     }
 
-    for (let l = 0; l < this.acts.length; l++) {
-      const a = this.acts[l];
+    for (let l = 0; l < work.acts.length; l++) {
+      const a = work.acts[l];
       const lw = layout.layers[l];
-      const xNext = l + 1 < this.acts.length ? this.acts[l + 1].xIn : this.xOut;
+      const xNext = l + 1 < work.acts.length ? work.acts[l + 1].xIn : work.xOut;
       // 1) Multi-head attention
       for (let pos = from; pos < to; pos++) a.scale1[pos] = rmsnorm(a.xIn, pos * C, C, a.norm1, pos * C);
       linear(w, lw.attnWq, 3 * C, C, a.norm1, row0, rows, a.qkv, 3 * row0); // wq, wk, wv follow each other
@@ -302,7 +348,7 @@ export class FastEngine {
       );
       for (let i = row0; i < to * C; i++) xNext[i] = xNext[i] + a.xMid[i];
     }
-    linear(w, layout.lmHead, V, C, this.xOut, row0, rows, this.logits, from * V);
+    linear(w, layout.lmHead, V, C, work.xOut, row0, rows, work.logits, from * V);
   }
 
   /** Each head of position `pos` attends over positions 0..pos of this layer. */
@@ -339,22 +385,45 @@ export class FastEngine {
   }
 
   /**
-   * The loss of one document (token ids `[BOS, ..., BOS]`, at most `blockSize` positions
-   * used), exactly as `documentLoss` computes it, and its gradient with respect to every
-   * weight in `grads`. Uses `weights` as they are: call `loadWeights()` after changing the model.
+   * The loss of a batch, exactly as `batchLoss` computes it on the Value engine (one
+   * document: `documentLoss`; several: `sum(losses) * (1 / B)`), and its gradient with respect
+   * to every weight in `grads`. Uses `weights` as they are: call `loadWeights()` after changing
+   * the model.
    */
-  lossAndGradient(tokens: readonly number[]): number {
-    const n = this.positions(tokens);
-    const loss = this.forwardLoss(tokens, n);
-    this.backward(tokens, n);
-    return loss;
+  lossAndGradient(batch: Batch): number {
+    checkBatch(batch);
+    this.grads.fill(0);
+    let total = 0;
+    for (let b = 0; b < batch.length; b++) {
+      const tokens = batch[b];
+      const n = this.positions(tokens);
+      const loss = this.forwardLoss(this.work, tokens, n);
+      this.backward(tokens, n, batch.length);
+      total = b === 0 ? loss : total + loss;
+    }
+    return batch.length === 1 ? total : total * (1 / batch.length);
   }
 
-  /** The loss of one document, like `lossAndGradient` but without the gradient (`grads` stay as they are). */
-  loss(tokens: readonly number[]): number {
-    return this.forwardLoss(tokens, this.positions(tokens));
+  /** The loss of a batch, like `lossAndGradient` but without the gradient (`grads` stay as they are). */
+  loss(batch: Batch): number {
+    checkBatch(batch);
+    let total = 0;
+    for (let b = 0; b < batch.length; b++) {
+      const loss = this.forwardLoss(this.work, batch[b], this.positions(batch[b]));
+      total = b === 0 ? loss : total + loss;
+    }
+    return batch.length === 1 ? total : total * (1 / batch.length);
   }
 
+  /**
+   * One Adam update of `weights` from `grads` (step `step` of `numSteps`), exactly as the
+   * Value engine's; the moments live in `adam`. The model is not touched: `storeWeights()`.
+   */
+  update(adam: Adam, step: number, numSteps: number): void {
+    adam.stepArrays(this.weights, this.grads, step, numSteps);
+  }
+
+  /** How many positions of a document the loss covers: at most `blockSize`, at least 1. */
   private positions(tokens: readonly number[]): number {
     const n = Math.min(this.blockSize, tokens.length - 1);
     if (n < 1) throw new RangeError("a document needs at least two tokens ([BOS, BOS] at least)");
@@ -362,12 +431,12 @@ export class FastEngine {
   }
 
   /** Runs positions 0..n-1 and returns `(1/n) * sum(-log p(next token))`, keeping the probabilities. */
-  private forwardLoss(tokens: readonly number[], n: number): number {
-    for (let pos = 0; pos < n; pos++) this.setToken(pos, tokens[pos]);
-    this.forwardPositions(0, n);
+  private forwardLoss(work: Activations, tokens: readonly number[], n: number): number {
+    for (let pos = 0; pos < n; pos++) this.setToken(work, pos, tokens[pos]);
+    this.forwardPositions(work, 0, n);
     const V = this.vocabSize;
-    const probs = this.probs;
-    const logits = this.logits;
+    const probs = work.probs;
+    const logits = work.logits;
     let lossSum = 0;
     for (let pos = 0; pos < n; pos++) {
       const p = pos * V;
@@ -388,34 +457,38 @@ export class FastEngine {
     return lossSum * (1 / n);
   }
 
-  /** Fills `grads` with d(loss)/d(weight) for the document just run forward. */
-  private backward(tokens: readonly number[], n: number): void {
+  /**
+   * Adds to `grads` d(loss)/d(weight) for the document just run forward, one of a batch of
+   * `batchSize` (whose loss is the mean of the documents' losses).
+   */
+  private backward(tokens: readonly number[], n: number, batchSize: number): void {
     const C = this.nEmbd;
     const V = this.vocabSize;
     const w = this.weights;
     const g = this.grads;
     const layout = this.layout;
-    const { dx, dNorm, dLogits, probs } = this;
-    g.fill(0);
+    const work = this.work;
+    const { dx, dNorm, dLogits } = this;
+    const probs = work.probs;
 
-    // loss = (1/n) * sum(-log p_target): d(loss)/d(logit_i) = (p_i - [i = target]) / n
-    const invN = 1 / n;
+    // loss = (1/n) * sum(-log p_target): d(loss)/d(logit_i) = (p_i - [i = target]) / n (and / B)
+    const invN = batchSize === 1 ? 1 / n : (1 / batchSize) * (1 / n);
     for (let pos = 0; pos < n; pos++) {
       const p = pos * V;
       const target = tokens[pos + 1];
       for (let i = 0; i < V; i++) dLogits[p + i] = (probs[p + i] - (i === target ? 1 : 0)) * invN;
     }
     dx.fill(0, 0, n * C);
-    linearBackward(w, g, layout.lmHead, V, C, this.xOut, 0, n, dLogits, 0, dx, 0);
+    linearBackward(w, g, layout.lmHead, V, C, work.xOut, 0, n, dLogits, 0, dx, 0);
 
-    for (let l = this.acts.length - 1; l >= 0; l--) this.layerBackward(l, n);
+    for (let l = work.acts.length - 1; l >= 0; l--) this.layerBackward(l, n);
 
     // x = rmsnorm(wte[token] + wpe[pos]): both embeddings get d(loss)/d(wte[token] + wpe[pos])
     dNorm.fill(0, 0, n * C);
     for (let pos = 0; pos < n; pos++) {
       const row = pos * C;
-      rmsnormBackward(this.xEmb, row, C, this.scale0[pos], dx, row, dNorm, row);
-      const te = layout.wte + this.tokens[pos] * C;
+      rmsnormBackward(work.xEmb, row, C, work.scale0[pos], dx, row, dNorm, row);
+      const te = layout.wte + work.tokens[pos] * C;
       const pe = layout.wpe + pos * C;
       for (let i = 0; i < C; i++) {
         g[te + i] += dNorm[row + i];
@@ -436,7 +509,7 @@ export class FastEngine {
     const w = this.weights;
     const g = this.grads;
     const lw = this.layout.layers[l];
-    const a = this.acts[l];
+    const a = this.work.acts[l];
     const { dx, dxMid, dNorm, dHidden, dAttnOut, dqkv, dAttn } = this;
 
     // MLP: out = fc2 · relu(fc1 · rmsnorm(xMid)) + xMid
@@ -499,531 +572,24 @@ export class FastEngine {
       rmsnormBackward(a.xIn, pos * C, C, a.scale1[pos], dNorm, pos * C, dx, pos * C);
     }
   }
-
-  /**
-   * One Adam update of `weights` from `grads` (step `step` of `numSteps`), exactly as the
-   * Value engine's; the moments live in `adam`. The model is not touched: `storeWeights()`.
-   */
-  applyAdam(adam: Adam, step: number, numSteps: number): void {
-    adam.stepArrays(this.weights, this.grads, step, numSteps);
-  }
 }
 
-/**
- * `out[p][r] = sum_i(w[r][i] * x[p][i])` for `rows` input vectors `x[p]` (stride `nin`) and the
- * `nout` x `nin` matrix at `w[wOff..]`. Each sum runs left to right like `sum()` (whose
- * leading `0 + x0` only changes the sign of an exact zero). Two positions times four rows
- * are computed together: eight independent sums in flight, and each number loaded serves
- * two or four products.
- */
-function linear(
-  w: Float64Array,
-  wOff: number,
-  nout: number,
-  nin: number,
-  x: Float64Array,
-  xOff: number,
-  rows: number,
-  out: Float64Array,
-  outOff: number,
-): void {
-  let p = 0;
-  for (; p + 2 <= rows; p += 2) {
-    const xa = xOff + p * nin;
-    const xb = xa + nin;
-    const oa = outOff + p * nout;
-    const ob = oa + nout;
-    let r = 0;
-    for (; r + 4 <= nout; r += 4) {
-      const w0 = wOff + r * nin;
-      const w1 = w0 + nin;
-      const w2 = w1 + nin;
-      const w3 = w2 + nin;
-      let xi = x[xa];
-      let yi = x[xb];
-      let a0 = w[w0] * xi;
-      let a1 = w[w1] * xi;
-      let a2 = w[w2] * xi;
-      let a3 = w[w3] * xi;
-      let b0 = w[w0] * yi;
-      let b1 = w[w1] * yi;
-      let b2 = w[w2] * yi;
-      let b3 = w[w3] * yi;
-      for (let i = 1; i < nin; i++) {
-        xi = x[xa + i];
-        yi = x[xb + i];
-        const v0 = w[w0 + i];
-        const v1 = w[w1 + i];
-        const v2 = w[w2 + i];
-        const v3 = w[w3 + i];
-        a0 += v0 * xi;
-        a1 += v1 * xi;
-        a2 += v2 * xi;
-        a3 += v3 * xi;
-        b0 += v0 * yi;
-        b1 += v1 * yi;
-        b2 += v2 * yi;
-        b3 += v3 * yi;
-      }
-      out[oa + r] = a0;
-      out[oa + r + 1] = a1;
-      out[oa + r + 2] = a2;
-      out[oa + r + 3] = a3;
-      out[ob + r] = b0;
-      out[ob + r + 1] = b1;
-      out[ob + r + 2] = b2;
-      out[ob + r + 3] = b3;
-    }
-    for (; r < nout; r++) {
-      const wr = wOff + r * nin;
-      let a = w[wr] * x[xa];
-      let b = w[wr] * x[xb];
-      for (let i = 1; i < nin; i++) {
-        a += w[wr + i] * x[xa + i];
-        b += w[wr + i] * x[xb + i];
-      }
-      out[oa + r] = a;
-      out[ob + r] = b;
-    }
-  }
-  for (; p < rows; p++) {
-    const xp = xOff + p * nin;
-    const op = outOff + p * nout;
-    let r = 0;
-    for (; r + 4 <= nout; r += 4) {
-      const w0 = wOff + r * nin;
-      const w1 = w0 + nin;
-      const w2 = w1 + nin;
-      const w3 = w2 + nin;
-      const x0 = x[xp];
-      let s0 = w[w0] * x0;
-      let s1 = w[w1] * x0;
-      let s2 = w[w2] * x0;
-      let s3 = w[w3] * x0;
-      for (let i = 1; i < nin; i++) {
-        const xi = x[xp + i];
-        s0 += w[w0 + i] * xi;
-        s1 += w[w1 + i] * xi;
-        s2 += w[w2 + i] * xi;
-        s3 += w[w3 + i] * xi;
-      }
-      out[op + r] = s0;
-      out[op + r + 1] = s1;
-      out[op + r + 2] = s2;
-      out[op + r + 3] = s3;
-    }
-    for (; r < nout; r++) {
-      const wr = wOff + r * nin;
-      let s = w[wr] * x[xp];
-      for (let i = 1; i < nin; i++) s += w[wr + i] * x[xp + i];
-      out[op + r] = s;
-    }
-  }
+function checkBatch(batch: Batch): void {
+  if (batch.length === 0) throw new RangeError("a batch needs at least one document");
 }
 
-/**
- * Backward of `linear` for `rows` positions: the weight gradient into `g` and the input
- * gradient into `dx` (both accumulate).
- */
-function linearBackward(
-  w: Float64Array,
-  g: Float64Array,
-  wOff: number,
-  nout: number,
-  nin: number,
-  x: Float64Array,
-  xOff: number,
-  rows: number,
-  dy: Float64Array,
-  dyOff: number,
-  dx: Float64Array,
-  dxOff: number,
-): void {
-  weightGradient(g, wOff, nout, nin, x, xOff, rows, dy, dyOff);
-  inputGradient(w, wOff, nout, nin, rows, dy, dyOff, dx, dxOff);
-}
-
-/**
- * `g[r][i] += sum_p(dy[p][r] * x[p][i])` over `rows` positions: the gradient of `linear`'s
- * weights, as tiles of rows r, r+1 times columns i..i+3 kept in registers over the positions.
- */
-function weightGradient(
-  g: Float64Array,
-  wOff: number,
-  nout: number,
-  nin: number,
-  x: Float64Array,
-  xOff: number,
-  rows: number,
-  dy: Float64Array,
-  dyOff: number,
-): void {
-  for (let r = 0; r < nout; r += 2) {
-    const two = r + 1 < nout; // an odd last row runs as a pair whose second half is dropped
-    const r1 = two ? r + 1 : r;
-    const ga = wOff + r * nin;
-    const gb = wOff + r1 * nin;
-    let i = 0;
-    for (; i + 4 <= nin; i += 4) {
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      let b0 = 0;
-      let b1 = 0;
-      let b2 = 0;
-      let b3 = 0;
-      for (let p = 0; p < rows; p++) {
-        const dp = dyOff + p * nout;
-        const da = dy[dp + r];
-        const db = dy[dp + r1];
-        const xp = xOff + p * nin + i;
-        const x0 = x[xp];
-        const x1 = x[xp + 1];
-        const x2 = x[xp + 2];
-        const x3 = x[xp + 3];
-        a0 += da * x0;
-        a1 += da * x1;
-        a2 += da * x2;
-        a3 += da * x3;
-        b0 += db * x0;
-        b1 += db * x1;
-        b2 += db * x2;
-        b3 += db * x3;
-      }
-      g[ga + i] += a0;
-      g[ga + i + 1] += a1;
-      g[ga + i + 2] += a2;
-      g[ga + i + 3] += a3;
-      if (two) {
-        g[gb + i] += b0;
-        g[gb + i + 1] += b1;
-        g[gb + i + 2] += b2;
-        g[gb + i + 3] += b3;
-      }
-    }
-    for (; i < nin; i++) {
-      let a = 0;
-      let b = 0;
-      for (let p = 0; p < rows; p++) {
-        const xpi = x[xOff + p * nin + i];
-        a += dy[dyOff + p * nout + r] * xpi;
-        b += dy[dyOff + p * nout + r1] * xpi;
-      }
-      g[ga + i] += a;
-      if (two) g[gb + i] += b;
-    }
-  }
-}
-
-/**
- * `dx[p][i] += sum_r(dy[p][r] * w[r][i])` over `rows` positions: the gradient of `linear`'s
- * input, as tiles of positions p, p+1 times columns i..i+3 kept in registers over the rows.
- */
-function inputGradient(
-  w: Float64Array,
-  wOff: number,
-  nout: number,
-  nin: number,
-  rows: number,
-  dy: Float64Array,
-  dyOff: number,
-  dx: Float64Array,
-  dxOff: number,
-): void {
-  for (let p = 0; p < rows; p += 2) {
-    const two = p + 1 < rows;
-    const p1 = two ? p + 1 : p;
-    const da = dyOff + p * nout;
-    const db = dyOff + p1 * nout;
-    const xa = dxOff + p * nin;
-    const xb = dxOff + p1 * nin;
-    let i = 0;
-    for (; i + 4 <= nin; i += 4) {
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      let b0 = 0;
-      let b1 = 0;
-      let b2 = 0;
-      let b3 = 0;
-      for (let r = 0; r < nout; r++) {
-        const wr = wOff + r * nin + i;
-        const w0 = w[wr];
-        const w1 = w[wr + 1];
-        const w2 = w[wr + 2];
-        const w3 = w[wr + 3];
-        const ya = dy[da + r];
-        const yb = dy[db + r];
-        a0 += ya * w0;
-        a1 += ya * w1;
-        a2 += ya * w2;
-        a3 += ya * w3;
-        b0 += yb * w0;
-        b1 += yb * w1;
-        b2 += yb * w2;
-        b3 += yb * w3;
-      }
-      dx[xa + i] += a0;
-      dx[xa + i + 1] += a1;
-      dx[xa + i + 2] += a2;
-      dx[xa + i + 3] += a3;
-      if (two) {
-        dx[xb + i] += b0;
-        dx[xb + i + 1] += b1;
-        dx[xb + i + 2] += b2;
-        dx[xb + i + 3] += b3;
-      }
-    }
-    for (; i < nin; i++) {
-      let a = 0;
-      let b = 0;
-      for (let r = 0; r < nout; r++) {
-        const wri = w[wOff + r * nin + i];
-        a += dy[da + r] * wri;
-        b += dy[db + r] * wri;
-      }
-      dx[xa + i] += a;
-      if (two) dx[xb + i] += b;
-    }
-  }
-}
-
-/**
- * `linear` for an input after a ReLU, `x[p][i]` for the active units only (a dead unit adds
- * `w * 0`, which leaves every sum as it is, up to the sign of an exact zero). Positions
- * `first..first+rows-1`: `x` and `active` from row offset `xOff`, `out` from `outOff`.
- */
-function linearFromActive(
-  w: Float64Array,
-  wOff: number,
-  nout: number,
-  nin: number,
-  x: Float64Array,
-  active: Int32Array,
-  activeCount: Int32Array,
-  xOff: number,
-  first: number,
-  rows: number,
-  out: Float64Array,
-  outOff: number,
-): void {
-  for (let p = 0; p < rows; p++) {
-    const xp = xOff + p * nin;
-    const list = xp; // active has the same row layout as x
-    const count = activeCount[first + p];
-    const op = outOff + p * nout;
-    let r = 0;
-    for (; r + 4 <= nout; r += 4) {
-      const w0 = wOff + r * nin;
-      const w1 = w0 + nin;
-      const w2 = w1 + nin;
-      const w3 = w2 + nin;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let k = 0; k < count; k++) {
-        const i = active[list + k];
-        const xi = x[xp + i];
-        s0 += w[w0 + i] * xi;
-        s1 += w[w1 + i] * xi;
-        s2 += w[w2 + i] * xi;
-        s3 += w[w3 + i] * xi;
-      }
-      out[op + r] = s0;
-      out[op + r + 1] = s1;
-      out[op + r + 2] = s2;
-      out[op + r + 3] = s3;
-    }
-    for (; r < nout; r++) {
-      const wr = wOff + r * nin;
-      let s = 0;
-      for (let k = 0; k < count; k++) {
-        const i = active[list + k];
-        s += w[wr + i] * x[xp + i];
-      }
-      out[op + r] = s;
-    }
-  }
-}
-
-/**
- * Backward of `linearFromActive` for positions 0..rows-1: the weight gradient of the active
- * columns, and `dx` at the active units only (the ReLU stops the gradient of the others;
- * their entries are left as they are, so the caller zeroes `dx` first).
- */
-function linearFromActiveBackward(
-  w: Float64Array,
-  g: Float64Array,
-  wOff: number,
-  nout: number,
-  nin: number,
-  x: Float64Array,
-  active: Int32Array,
-  activeCount: Int32Array,
-  rows: number,
-  dy: Float64Array,
-  dx: Float64Array,
-): void {
-  for (let p = 0; p < rows; p++) {
-    const xp = p * nin;
-    const count = activeCount[p];
-    const dp = p * nout;
-    // Weight gradient: four rows share each active unit's index and value.
-    let r = 0;
-    for (; r + 4 <= nout; r += 4) {
-      const d0 = dy[dp + r];
-      const d1 = dy[dp + r + 1];
-      const d2 = dy[dp + r + 2];
-      const d3 = dy[dp + r + 3];
-      const g0 = wOff + r * nin;
-      const g1 = g0 + nin;
-      const g2 = g1 + nin;
-      const g3 = g2 + nin;
-      for (let k = 0; k < count; k++) {
-        const i = active[xp + k];
-        const xi = x[xp + i];
-        g[g0 + i] += d0 * xi;
-        g[g1 + i] += d1 * xi;
-        g[g2 + i] += d2 * xi;
-        g[g3 + i] += d3 * xi;
-      }
-    }
-    for (; r < nout; r++) {
-      const d = dy[dp + r];
-      const gr = wOff + r * nin;
-      for (let k = 0; k < count; k++) {
-        const i = active[xp + k];
-        g[gr + i] += d * x[xp + i];
-      }
-    }
-    // Input gradient at the active units, four at a time.
-    let k = 0;
-    for (; k + 4 <= count; k += 4) {
-      const i0 = wOff + active[xp + k];
-      const i1 = wOff + active[xp + k + 1];
-      const i2 = wOff + active[xp + k + 2];
-      const i3 = wOff + active[xp + k + 3];
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let r = 0; r < nout; r++) {
-        const d = dy[dp + r];
-        const wr = r * nin;
-        s0 += d * w[i0 + wr];
-        s1 += d * w[i1 + wr];
-        s2 += d * w[i2 + wr];
-        s3 += d * w[i3 + wr];
-      }
-      dx[i0 - wOff + xp] = s0;
-      dx[i1 - wOff + xp] = s1;
-      dx[i2 - wOff + xp] = s2;
-      dx[i3 - wOff + xp] = s3;
-    }
-    for (; k < count; k++) {
-      const i = active[xp + k];
-      let s = 0;
-      for (let r = 0; r < nout; r++) s += dy[dp + r] * w[wOff + r * nin + i];
-      dx[xp + i] = s;
-    }
-  }
-}
-
-/**
- * The input gradient of a `linear` whose outputs go through a ReLU, for positions
- * 0..rows-1: only the active output rows carry a gradient (`dy` is read at those only).
- */
-function inputGradientFromActive(
-  w: Float64Array,
-  wOff: number,
-  nout: number,
-  nin: number,
-  active: Int32Array,
-  activeCount: Int32Array,
-  rows: number,
-  dy: Float64Array,
-  dx: Float64Array,
-): void {
-  for (let p = 0; p < rows; p++) {
-    const xp = p * nin;
-    const list = p * nout;
-    const count = activeCount[p];
-    let i = 0;
-    for (; i + 4 <= nin; i += 4) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let k = 0; k < count; k++) {
-        const r = active[list + k];
-        const d = dy[list + r];
-        const wr = wOff + r * nin + i;
-        s0 += d * w[wr];
-        s1 += d * w[wr + 1];
-        s2 += d * w[wr + 2];
-        s3 += d * w[wr + 3];
-      }
-      dx[xp + i] += s0;
-      dx[xp + i + 1] += s1;
-      dx[xp + i + 2] += s2;
-      dx[xp + i + 3] += s3;
-    }
-    for (; i < nin; i++) {
-      let s = 0;
-      for (let k = 0; k < count; k++) {
-        const r = active[list + k];
-        s += dy[list + r] * w[wOff + r * nin + i];
-      }
-      dx[xp + i] += s;
-    }
-  }
-}
-
-/**
- * `y = x * (ms + 1e-5) ** -0.5` with `ms = sum(x_i * x_i) * (1 / len)`, in the Value engine's
- * order; returns the scale.
- */
-function rmsnorm(x: Float64Array, xOff: number, len: number, y: Float64Array, yOff: number): number {
-  let sumSq = x[xOff] * x[xOff];
-  for (let i = 1; i < len; i++) sumSq += x[xOff + i] * x[xOff + i];
-  const ms = sumSq * len ** -1;
-  const scale = (ms + 1e-5) ** -0.5;
-  for (let i = 0; i < len; i++) y[yOff + i] = x[xOff + i] * scale;
-  return scale;
-}
-
-/** Backward of `rmsnorm`: `dx += scale * dy - scale³ / len * (dy · x) * x`. */
-function rmsnormBackward(
-  x: Float64Array,
-  xOff: number,
-  len: number,
-  scale: number,
-  dy: Float64Array,
-  dyOff: number,
-  dx: Float64Array,
-  dxOff: number,
-): void {
-  let dot = 0;
-  for (let i = 0; i < len; i++) dot += dy[dyOff + i] * x[xOff + i];
-  const k = scale * scale * scale * dot / len;
-  for (let i = 0; i < len; i++) dx[dxOff + i] += scale * dy[dyOff + i] - k * x[xOff + i];
-}
-
-/**
- * Softmax of `z[off..off+len)` in place, as the Value engine computes it:
- * `e_i = exp(z_i + -max)`, `total = sum(e)`, `p_i = e_i * total ** -1`.
- */
-function softmaxInPlace(z: Float64Array, off: number, len: number, maxValue: number): void {
-  const negMax = -maxValue;
-  let total = 0;
-  for (let i = 0; i < len; i++) {
-    const e = Math.exp(z[off + i] + negMax);
-    z[off + i] = e;
-    total = i === 0 ? e : total + e;
-  }
-  const inv = total ** -1;
-  for (let i = 0; i < len; i++) z[off + i] = z[off + i] * inv;
+/** The attention rows of positions 0..length-1, `[layer][head][query][key]`, copied out of `work`. */
+function attentionRows(work: Activations, length: number): number[][][][] {
+  return work.acts.map((a) => {
+    const T = work.tokens.length;
+    const nHead = a.attn.length / (T * T);
+    return Array.from(
+      { length: nHead },
+      (_, h) =>
+        Array.from(
+          { length },
+          (_, q) => Array.from(a.attn.subarray((h * T + q) * T, (h * T + q) * T + q + 1)),
+        ),
+    );
+  });
 }

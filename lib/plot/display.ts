@@ -7,7 +7,9 @@
  * @module
  */
 
-import { DEFAULT_SMOOTHING, type Figure, lossCurveFigure, smoothLosses } from "./figures.ts";
+import { formatTable } from "../format.ts";
+import { DEFAULT_SMOOTHING, smoothLosses } from "../stats.ts";
+import { type Figure, lossCurveFigure } from "./figures.ts";
 import { figureHtml, figureSummary, plotElementId, plotlyLoaderHtml } from "./plot_html.ts";
 import { plotlyBundle } from "./plotly_bundle.ts";
 
@@ -16,6 +18,7 @@ export type MimeBundle = Record<string, string | object>;
 
 /** Where bundles go: the kernel's `Deno.jupyter`, or a stand-in given to `withDisplaySink`. */
 export interface DisplaySink {
+  /** Shows `bundle` (or updates the output with `display_id`), as `Deno.jupyter.display` does. */
   display(bundle: MimeBundle, options: { raw: true; update?: boolean; display_id?: string }): Promise<void>;
 }
 
@@ -218,17 +221,9 @@ export function tableText(
 ): string {
   const columns = tableColumns(rows);
   const cells = rows.map((row) => columns.map((c) => (row[c] === undefined ? "" : String(row[c]))));
-  const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j].length)));
-  const numeric = columns.map((c) => rows.some((r) => typeof r[c] === "number"));
-  const line = (values: string[], alignRight: boolean[]) =>
-    values.map((v, j) => (alignRight[j] ? v.padStart(widths[j]) : v.padEnd(widths[j]))).join("  ").trimEnd();
-  const lines = [
-    line(columns, numeric),
-    line(widths.map((w) => "-".repeat(w)), numeric),
-    ...cells.map((r) => line(r, numeric)),
-  ];
-  if (options.title !== undefined) lines.unshift(options.title);
-  return lines.join("\n");
+  const align = columns.map((c) => rows.some((r) => typeof r[c] === "number") ? "right" : "left");
+  const table = formatTable(columns, cells, { align, rule: true });
+  return options.title === undefined ? table : `${options.title}\n${table}`;
 }
 
 /**
@@ -296,6 +291,7 @@ export interface LiveLossCurve {
 
 /** Options of `liveLossCurve`. */
 export interface LiveLossCurveOptions {
+  /** The plot's title (default "Training loss"). */
   title?: string;
   /** Smoothing of the line, 0 (none) to below 1 (default 0.9). */
   smoothing?: number;

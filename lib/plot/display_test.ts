@@ -12,7 +12,8 @@ import {
   tableText,
   withDisplaySink,
 } from "./display.ts";
-import { BOS_LABEL, type Figure, lossCurveFigure, smoothLosses } from "./figures.ts";
+import { smoothLosses } from "../stats.ts";
+import { BOS_LABEL, type Figure, lossCurveFigure } from "./figures.ts";
 import { figureHtml, figureSummary, fnv1a, plotElementId, scriptJson } from "./plot_html.ts";
 
 interface Sent {

@@ -9,13 +9,24 @@
 import { UsageError } from "../errors.ts";
 import type { Figure } from "./figures.ts";
 import { escapeHtml } from "./display.ts";
-import { DEFAULT_HEIGHT, figureHtml, PLOT_CONFIG, plotElementId, plotlyLoaderHtml } from "./plot_html.ts";
+import {
+  DEFAULT_HEIGHT,
+  figureHtml,
+  figureTitle,
+  layoutSize,
+  PLOT_CONFIG,
+  plotElementId,
+  plotlyLoaderHtml,
+} from "./plot_html.ts";
 import { plotlyBundle } from "./plotly_bundle.ts";
 
 /** Size of an exported image, in CSS pixels; `scale` multiplies the pixels of a PNG. */
 export interface PlotSize {
+  /** Width in CSS pixels. */
   width?: number;
+  /** Height in CSS pixels. */
   height?: number;
+  /** A PNG's pixels per CSS pixel. */
   scale?: number;
 }
 
@@ -128,21 +139,11 @@ function sized(figure: Figure, size: PlotSize): Figure {
 }
 
 function imageSize(figure: Figure, size: PlotSize): { width: number; height: number; scale: number } {
-  const w = figure.layout.width;
-  const h = figure.layout.height;
   return {
-    width: size.width ?? (typeof w === "number" && w > 0 ? w : DEFAULT_EXPORT_WIDTH),
-    height: size.height ?? (typeof h === "number" && h > 0 ? h : DEFAULT_HEIGHT),
+    width: size.width ?? layoutSize(figure, "width") ?? DEFAULT_EXPORT_WIDTH,
+    height: size.height ?? layoutSize(figure, "height") ?? DEFAULT_HEIGHT,
     scale: size.scale ?? 1,
   };
-}
-
-function titleOf(figure: Figure): string {
-  const title = figure.layout.title;
-  if (title && typeof title === "object" && !Array.isArray(title) && typeof title.text === "string") {
-    return title.text;
-  }
-  return typeof title === "string" ? title : "plot";
 }
 
 /**
@@ -166,7 +167,7 @@ export async function standaloneHtml(figure: Figure, size: PlotSize = {}): Promi
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(titleOf(figure))}</title>
+<title>${escapeHtml(figureTitle(figure) ?? "plot")}</title>
 <style>body { margin: 0; padding: 8px; background: white; }</style>
 ${plotlyLoaderHtml(source, version)}
 </head>

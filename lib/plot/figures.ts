@@ -8,6 +8,7 @@
  */
 
 import { UsageError } from "../errors.ts";
+import { checkSmoothing, DEFAULT_SMOOTHING, lossBand, pca2, smoothLosses } from "../stats.ts";
 
 /** A JSON value as Plotly reads it: figures stay plain data that can be saved and diffed. */
 export type PlotlyValue =
@@ -20,24 +21,31 @@ export type PlotlyValue =
 
 /** One Plotly trace (`scatter`, `bar`, `heatmap`, `histogram`, ...) as a plain object. */
 export interface PlotlyTrace {
+  /** The trace type: `scatter`, `bar`, `heatmap`, ... */
   type: string;
+  /** Any other trace attribute, as Plotly documents it. */
   [key: string]: PlotlyValue | undefined;
 }
 
 /** A Plotly layout as a plain object. */
 export interface PlotlyLayout {
+  /** Any layout attribute, as Plotly documents it. */
   [key: string]: PlotlyValue | undefined;
 }
 
 /** A Plotly figure: what `Plotly.newPlot(div, data, layout)` takes. */
 export interface Figure {
+  /** The traces. */
   data: PlotlyTrace[];
+  /** The layout. */
   layout: PlotlyLayout;
 }
 
 /** The loss of every step of one training run, under a name for the legend. */
 export interface LossRun {
+  /** The run's name in the legend. */
   name: string;
+  /** The loss of each step. */
   losses: readonly number[];
 }
 
@@ -57,9 +65,6 @@ export const COLORS: readonly string[] = [
 
 /** The visible symbol for the `BOS` token on axes, bars and point labels. */
 export const BOS_LABEL = "⟨BOS⟩";
-
-/** Default smoothing of loss curves: each point of the line is an average of about 10 steps. */
-export const DEFAULT_SMOOTHING = 0.9;
 
 const FONT = { family: "Helvetica Neue, Helvetica, Arial, sans-serif", size: 13, color: "#2a3f5f" };
 const GRID = "#e5e8ef";
@@ -99,14 +104,6 @@ function withAlpha(hex: string, alpha: number): string {
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
 }
 
-function checkSmoothing(smoothing: number): void {
-  if (!(smoothing >= 0 && smoothing < 1)) {
-    throw new UsageError(
-      `smoothing must be in [0, 1), got ${smoothing}; 0 is no smoothing, 0.9 a typical value`,
-    );
-  }
-}
-
 function checkSameLength(what: string, a: readonly unknown[], b: readonly unknown[]): void {
   if (a.length !== b.length) {
     throw new UsageError(`${what}: got ${a.length} values but ${b.length} labels; pass one label per value`);
@@ -116,33 +113,6 @@ function checkSameLength(what: string, a: readonly unknown[], b: readonly unknow
 /** A plain copy of numbers, with non-finite values as null (Plotly leaves a gap; JSON keeps it). */
 function finiteOrNull(values: readonly number[]): (number | null)[] {
   return values.map((v) => Number.isFinite(v) ? v : null);
-}
-
-/**
- * An exponential moving average with bias correction (as TensorBoard smooths): point `t`
- * is the average of all points up to `t` with weights `smoothing^(t-i)`, so the line starts
- * at the first value instead of at 0. Non-finite values are skipped.
- *
- * @example
- * ```ts
- * import { smoothLosses } from "./figures.ts";
- * console.log(smoothLosses([4, 2, 2], 0.5)); // [4, 2.6666666666666665, 2.2857142857142856]
- * console.log(smoothLosses([4, 2], 0)); // [4, 2]
- * ```
- */
-export function smoothLosses(values: readonly number[], smoothing: number = DEFAULT_SMOOTHING): number[] {
-  checkSmoothing(smoothing);
-  const out: number[] = [];
-  let average = 0;
-  let weight = 0;
-  for (const v of values) {
-    if (Number.isFinite(v)) {
-      average = smoothing * average + (1 - smoothing) * v;
-      weight = smoothing * weight + (1 - smoothing);
-    }
-    out.push(weight === 0 ? NaN : average / weight);
-  }
-  return out;
 }
 
 function steps(n: number): number[] {
@@ -218,9 +188,9 @@ function escapeTemplate(text: string): string {
 }
 
 /**
- * Mean ± standard deviation across runs (e.g. seeds) of the smoothed losses, as a shaded
- * band around the mean line. Runs may differ in length; each step uses the runs that reached
- * it. The standard deviation is the sample one (n - 1), 0 where only one run is left.
+ * Mean ± standard deviation across runs (e.g. seeds) of the smoothed losses (`lossBand`), as
+ * a shaded band around the mean line. Runs may differ in length; each step uses the runs that
+ * reached it. The standard deviation is the sample one (n - 1), 0 where only one run is left.
  *
  * @example
  * ```ts
@@ -237,19 +207,8 @@ export function lossBandFigure(
     throw new UsageError("lossBandFigure needs at least one run; pass [{ name, losses }, ...]");
   }
   const smoothing = options.smoothing ?? DEFAULT_SMOOTHING;
-  const smoothed = runs.map((run) => smoothLosses(run.losses, smoothing));
-  const length = Math.max(...smoothed.map((s) => s.length));
-  const mean: number[] = [];
-  const std: number[] = [];
-  for (let t = 0; t < length; t++) {
-    const column = smoothed.map((s) => s[t]).filter((v) => v !== undefined && Number.isFinite(v));
-    const m = column.reduce((a, b) => a + b, 0) / column.length;
-    const variance = column.length > 1
-      ? column.reduce((a, b) => a + (b - m) ** 2, 0) / (column.length - 1)
-      : 0;
-    mean.push(m);
-    std.push(Math.sqrt(variance));
-  }
+  const { mean, std, lower, upper } = lossBand(runs, { smoothing });
+  const length = mean.length;
   const x = steps(length);
   const c = color(0);
   const label = `mean ± std of ${runs.length} run${runs.length === 1 ? "" : "s"}`;
@@ -260,7 +219,7 @@ export function lossBandFigure(
         mode: "lines",
         name: "mean + std",
         x,
-        y: finiteOrNull(mean.map((m, t) => m + std[t])),
+        y: finiteOrNull(upper),
         line: { width: 0, color: c },
         showlegend: false,
         hoverinfo: "skip",
@@ -270,7 +229,7 @@ export function lossBandFigure(
         mode: "lines",
         name: "± std",
         x,
-        y: finiteOrNull(mean.map((m, t) => m - std[t])),
+        y: finiteOrNull(lower),
         line: { width: 0, color: c },
         fill: "tonexty",
         fillcolor: withAlpha(c, 0.2),
@@ -360,6 +319,67 @@ export function attentionFigure(
   labels: readonly string[],
   options: { title?: string } = {},
 ): Figure {
+  const { nLayer, nHead, size } = checkAttention(attention, labels);
+  const shown = labels.slice(0, size).map(visible);
+  const grid = attentionGrid(nLayer, nHead);
+  const data: PlotlyTrace[] = [];
+  const layout: PlotlyLayout = {
+    ...baseLayout(options.title ?? "Attention: where each token looks"),
+    coloraxis: {
+      cmin: 0,
+      cmax: 1,
+      colorscale: "Viridis",
+      colorbar: { title: { text: "attention weight", side: "right" }, thickness: 14, len: 0.9 },
+    },
+  };
+  const annotations: PlotlyValue[] = [];
+  attention.forEach((heads, l) => {
+    heads.forEach((rows, h) => {
+      const ax = subplotAxes(l * nHead + h);
+      const { x0, yTop } = grid.cell(l, h);
+      data.push(headHeatmap(rows, shown, l, h, ax));
+      layout[ax.xKey] = {
+        ...labelTicks(shown),
+        domain: [x0, x0 + grid.columnWidth],
+        anchor: ax.y,
+        title: l === nLayer - 1 ? { text: "key (looked at)", font: { size: 12 } } : undefined,
+        tickangle: 0,
+      };
+      layout[ax.yKey] = {
+        ...labelTicks(shown),
+        domain: [yTop - grid.rowHeight, yTop],
+        anchor: ax.x,
+        autorange: "reversed",
+        title: h === 0 ? { text: nLayer > 1 ? `layer ${l}: query` : "query (looking)" } : undefined,
+        showticklabels: h === 0,
+      };
+      annotations.push({
+        text: nLayer > 1 ? `layer ${l} · head ${h}` : `head ${h}`,
+        xref: "paper",
+        yref: "paper",
+        x: x0 + grid.columnWidth / 2,
+        y: yTop,
+        xanchor: "center",
+        yanchor: "bottom",
+        showarrow: false,
+        font: { size: 13 },
+      });
+    });
+  });
+  layout.annotations = annotations;
+  layout.margin = { l: 80, r: 24, t: 80, b: 64 };
+  layout.height = grid.plotPx + 80 + 64;
+  return { data, layout };
+}
+
+/**
+ * The shape of `attention[layer][head][query][key]`, checked: every layer has the same heads,
+ * every head the same positions, row `t` has `t + 1` weights, and there is a label per position.
+ */
+function checkAttention(
+  attention: readonly (readonly (readonly (readonly number[])[])[])[],
+  labels: readonly string[],
+): { nLayer: number; nHead: number; size: number } {
   const nLayer = attention.length;
   const nHead = attention[0]?.length ?? 0;
   if (nLayer === 0 || nHead === 0) {
@@ -376,26 +396,6 @@ export function attentionFigure(
       `attention covers ${size} positions but only ${labels.length} labels were given; pass one label per position`,
     );
   }
-  const shown = labels.slice(0, size).map(visible);
-  const gap = 0.04;
-  const columnWidth = (1 - gap * (nHead - 1)) / nHead;
-  // Rows of fixed pixel height with room between them for the tick labels and head titles.
-  const rowPx = 236;
-  const rowGapPx = 64;
-  const plotPx = nLayer * rowPx + (nLayer - 1) * rowGapPx;
-  const rowGap = rowGapPx / plotPx;
-  const rowHeight = rowPx / plotPx;
-  const data: PlotlyTrace[] = [];
-  const layout: PlotlyLayout = {
-    ...baseLayout(options.title ?? "Attention: where each token looks"),
-    coloraxis: {
-      cmin: 0,
-      cmax: 1,
-      colorscale: "Viridis",
-      colorbar: { title: { text: "attention weight", side: "right" }, thickness: 14, len: 0.9 },
-    },
-  };
-  const annotations: PlotlyValue[] = [];
   attention.forEach((heads, l) => {
     if (heads.length !== nHead) {
       throw new UsageError(`layer ${l} has ${heads.length} heads, layer 0 has ${nHead}`);
@@ -404,66 +404,67 @@ export function attentionFigure(
       if (rows.length !== size) {
         throw new UsageError(`layer ${l} head ${h} has ${rows.length} positions, layer 0 head 0 has ${size}`);
       }
-      const z: (number | null)[][] = []; // [query][key]
-      const text: string[][] = [];
       rows.forEach((row, q) => {
         if (row.length !== q + 1) {
           throw new UsageError(
             `attention row ${q} of layer ${l} head ${h} has ${row.length} weights; a causal row t has t + 1`,
           );
         }
-        z.push(Array.from({ length: size }, (_, k) => k <= q && Number.isFinite(row[k]) ? row[k] : null));
-        text.push(shown.map((key, k) => `query ${shown[q]} (pos ${q}) → key ${key} (pos ${k})`));
-      });
-      const i = l * nHead + h;
-      const ax = subplotAxes(i);
-      data.push({
-        type: "heatmap",
-        name: `layer ${l} head ${h}`,
-        z,
-        text,
-        x: shown.map((_, k) => k),
-        y: shown.map((_, q) => q),
-        xaxis: ax.x,
-        yaxis: ax.y,
-        coloraxis: "coloraxis",
-        hoverongaps: false,
-        hovertemplate: `%{text}<br>weight %{z:.3f}<extra>layer ${l} head ${h}</extra>`,
-      });
-      const x0 = h * (columnWidth + gap);
-      const yTop = 1 - l * (rowHeight + rowGap);
-      layout[ax.xKey] = {
-        ...labelTicks(shown),
-        domain: [x0, x0 + columnWidth],
-        anchor: ax.y,
-        title: l === nLayer - 1 ? { text: "key (looked at)", font: { size: 12 } } : undefined,
-        tickangle: 0,
-      };
-      layout[ax.yKey] = {
-        ...labelTicks(shown),
-        domain: [yTop - rowHeight, yTop],
-        anchor: ax.x,
-        autorange: "reversed",
-        title: h === 0 ? { text: nLayer > 1 ? `layer ${l}: query` : "query (looking)" } : undefined,
-        showticklabels: h === 0,
-      };
-      annotations.push({
-        text: nLayer > 1 ? `layer ${l} · head ${h}` : `head ${h}`,
-        xref: "paper",
-        yref: "paper",
-        x: x0 + columnWidth / 2,
-        y: yTop,
-        xanchor: "center",
-        yanchor: "bottom",
-        showarrow: false,
-        font: { size: 13 },
       });
     });
   });
-  layout.annotations = annotations;
-  layout.margin = { l: 80, r: 24, t: 80, b: 64 };
-  layout.height = plotPx + 80 + 64;
-  return { data, layout };
+  return { nLayer, nHead, size };
+}
+
+/**
+ * Where each head's heatmap goes, in paper coordinates: a column per head, a row per layer,
+ * rows of fixed pixel height with room between them for tick labels and head titles.
+ */
+function attentionGrid(nLayer: number, nHead: number) {
+  const gap = 0.04;
+  const columnWidth = (1 - gap * (nHead - 1)) / nHead;
+  const rowPx = 236;
+  const rowGapPx = 64;
+  const plotPx = nLayer * rowPx + (nLayer - 1) * rowGapPx;
+  const rowGap = rowGapPx / plotPx;
+  const rowHeight = rowPx / plotPx;
+  return {
+    columnWidth,
+    rowHeight,
+    plotPx,
+    /** The left edge and the top of head `h` of layer `l`. */
+    cell: (l: number, h: number) => ({ x0: h * (columnWidth + gap), yTop: 1 - l * (rowHeight + rowGap) }),
+  };
+}
+
+/** One head's heatmap: `z[query][key]` with the masked future left blank, and hover text. */
+function headHeatmap(
+  rows: readonly (readonly number[])[],
+  shown: readonly string[],
+  l: number,
+  h: number,
+  ax: { x: string; y: string },
+): PlotlyTrace {
+  const size = shown.length;
+  const z = rows.map((row, q) =>
+    Array.from({ length: size }, (_, k) => k <= q && Number.isFinite(row[k]) ? row[k] : null)
+  ); // [query][key]
+  const text = rows.map((_, q) =>
+    shown.map((key, k) => `query ${shown[q]} (pos ${q}) → key ${key} (pos ${k})`)
+  );
+  return {
+    type: "heatmap",
+    name: `layer ${l} head ${h}`,
+    z,
+    text,
+    x: shown.map((_, k) => k),
+    y: shown.map((_, q) => q),
+    xaxis: ax.x,
+    yaxis: ax.y,
+    coloraxis: "coloraxis",
+    hoverongaps: false,
+    hovertemplate: `%{text}<br>weight %{z:.3f}<extra>layer ${l} head ${h}</extra>`,
+  };
 }
 
 /**
@@ -508,106 +509,6 @@ export function probabilityBarsFigure(
       bargap: 0.15,
     },
   };
-}
-
-/** The result of `pca2`: every row projected on the two main directions of variation. */
-export interface Projection2D {
-  /** [rows][2]: the coordinates of each row on PC1 and PC2. */
-  points: [number, number][];
-  /** The share of the total variance along PC1 and PC2 (0..1). */
-  explained: [number, number];
-}
-
-/**
- * Principal component analysis to 2-D: the rows are centred and projected on the two
- * eigenvectors of their covariance with the largest eigenvalues (Jacobi's method, exact and
- * deterministic; each direction's sign makes its largest component positive).
- *
- * @example
- * ```ts
- * import { pca2 } from "./figures.ts";
- * const { points, explained } = pca2([[0, 0], [2, 2], [4, 4]]); // points on a line
- * console.log(points.map(([a]) => a.toFixed(3)), explained[0]); // ["-2.828", "0.000", "2.828"] 1
- * ```
- */
-export function pca2(rows: readonly (readonly number[])[]): Projection2D {
-  if (rows.length === 0) throw new UsageError("PCA needs at least one row of numbers");
-  const d = rows[0].length;
-  for (const [i, row] of rows.entries()) {
-    if (row.length !== d) {
-      throw new UsageError(`row ${i} has ${row.length} numbers, row 0 has ${d}; rows must match`);
-    }
-  }
-  const n = rows.length;
-  const mean = Array.from({ length: d }, (_, j) => rows.reduce((a, r) => a + r[j], 0) / n); // [d]
-  const centred = rows.map((r) => r.map((v, j) => v - mean[j])); // [n][d]
-  const cov = Array.from(
-    { length: d },
-    (_, a) =>
-      Array.from({ length: d }, (_, b) => centred.reduce((s, r) => s + r[a] * r[b], 0) / Math.max(1, n - 1)),
-  ); // [d][d]
-  const { values, vectors } = symmetricEigen(cov);
-  const order = values.map((_, i) => i).sort((a, b) => values[b] - values[a] || a - b);
-  const direction = (k: number): number[] => {
-    if (k >= d) return new Array<number>(d).fill(0);
-    const v = vectors.map((row) => row[order[k]]); // column order[k]
-    let big = 0;
-    for (let j = 1; j < d; j++) if (Math.abs(v[j]) > Math.abs(v[big]) + 1e-12) big = j;
-    return v[big] < 0 ? v.map((x) => -x) : v;
-  };
-  const pc1 = direction(0);
-  const pc2 = direction(1);
-  const total = values.reduce((a, b) => a + Math.max(0, b), 0);
-  const share = (k: number) => (k < d && total > 0 ? Math.max(0, values[order[k]]) / total : 0);
-  const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, v, j) => s + v * b[j], 0);
-  return {
-    points: centred.map((r) => [dot(r, pc1), dot(r, pc2)]),
-    explained: [share(0), share(1)],
-  };
-}
-
-/** Eigenvalues and eigenvectors (as columns) of a symmetric matrix by cyclic Jacobi rotations. */
-function symmetricEigen(matrix: readonly (readonly number[])[]): { values: number[]; vectors: number[][] } {
-  const d = matrix.length;
-  const a = matrix.map((row) => [...row]);
-  const v = Array.from(
-    { length: d },
-    (_, i) => Array.from({ length: d }, (_, j): number => (i === j ? 1 : 0)),
-  );
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += a[p][q] ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < d; p++) {
-      for (let q = p + 1; q < d; q++) {
-        if (Math.abs(a[p][q]) < 1e-300) continue;
-        // The rotation angle that zeroes a[p][q] (Numerical Recipes' stable form).
-        const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < d; k++) {
-          const akp = a[k][p];
-          const akq = a[k][q];
-          a[k][p] = c * akp - s * akq;
-          a[k][q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < d; k++) {
-          const apk = a[p][k];
-          const aqk = a[q][k];
-          a[p][k] = c * apk - s * aqk;
-          a[q][k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < d; k++) {
-          const vkp = v[k][p];
-          const vkq = v[k][q];
-          v[k][p] = c * vkp - s * vkq;
-          v[k][q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  return { values: a.map((row, i) => row[i]), vectors: v };
 }
 
 /**

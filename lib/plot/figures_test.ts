@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { UsageError } from "../errors.ts";
+import { smoothLosses } from "../stats.ts";
 import {
   attentionFigure,
   barFigure,
@@ -13,10 +14,8 @@ import {
   lineFigure,
   lossBandFigure,
   lossCurveFigure,
-  pca2,
   type PlotlyValue,
   probabilityBarsFigure,
-  smoothLosses,
   tokenLabels,
 } from "./figures.ts";
 
@@ -56,26 +55,6 @@ function assertPlotly3Safe(figure: Figure): void {
   // Plain JSON: survives a round trip unchanged (undefined entries are dropped).
   assert.deepEqual(JSON.parse(JSON.stringify(figure)), JSON.parse(JSON.stringify(structuredClone(figure))));
 }
-
-Deno.test("smoothLosses()", async (t) => {
-  await t.step("bias-corrected EMA", () => {
-    // (0.5 * 0.5 * 4 + 0.5 * 2) / (1 - 0.25) = 2 / 0.75 = 2.667
-    assert.deepEqual(smoothLosses([4, 2], 0.5), [4, 2 / 0.75]);
-    assert.deepEqual(smoothLosses([1, 2, 3], 0), [1, 2, 3]);
-  });
-  await t.step("skips non-finite values", () => {
-    assert.deepEqual(smoothLosses([NaN, 2, Infinity, 4], 0.5).slice(1), [
-      2,
-      2,
-      (0.5 * 2 * 0.5 + 0.5 * 4) / 0.75,
-    ]);
-    assert.ok(Number.isNaN(smoothLosses([NaN], 0.5)[0]));
-  });
-  await t.step("rejects smoothing outside [0, 1)", () => {
-    assert.throws(() => smoothLosses([1], 1), UsageError);
-    assert.throws(() => smoothLosses([1], -0.1), /smoothing must be in \[0, 1\)/);
-  });
-});
 
 Deno.test("lossCurveFigure()", async (t) => {
   const losses = [3.3, 3.1, 2.9, 2.95, 2.7];
@@ -242,33 +221,7 @@ Deno.test("probabilityBarsFigure()", async (t) => {
   });
 });
 
-Deno.test("pca2() and embeddingPcaFigure()", async (t) => {
-  await t.step("points on a line: all variance on PC1, PC2 zero", () => {
-    const { points, explained } = pca2([[1, 1, 1], [2, 2, 2], [3, 3, 3]]);
-    assert.ok(Math.abs(explained[0] - 1) < 1e-12 && Math.abs(explained[1]) < 1e-12);
-    const root3 = Math.sqrt(3);
-    points.forEach(([a, b], i) => {
-      assert.ok(Math.abs(a - (i - 1) * root3) < 1e-12, `PC1 of row ${i}: ${a}`);
-      assert.ok(Math.abs(b) < 1e-12);
-    });
-  });
-  await t.step("an axis-aligned ellipse: PC1 is the long axis, shares 16:1", () => {
-    const rows = [[4, 0, 0], [-4, 0, 0], [0, 1, 0], [0, -1, 0]];
-    const { points, explained } = pca2(rows);
-    assert.ok(Math.abs(explained[0] - 16 / 17) < 1e-12, String(explained[0]));
-    assert.ok(Math.abs(explained[1] - 1 / 17) < 1e-12, String(explained[1]));
-    const rounded = points.map((p) => p.map((v) => Math.round(v * 1e9) / 1e9 + 0));
-    assert.deepEqual(rounded, [[4, 0], [-4, 0], [0, 1], [0, -1]]);
-  });
-  await t.step("a rotated cloud matches a hand computation", () => {
-    // Covariance [[2, 1], [1, 2]] / eigenvalues 3 and 1, directions (1, 1)/√2 and (-1, 1)/√2.
-    const rows = [[1, 1], [-1, -1], [1, -1], [-1, 1], [2, 2], [-2, -2]];
-    const { explained } = pca2(rows);
-    // Variances: along (1,1)/√2 the projections are √2, -√2, 0, 0, 2√2, -2√2 -> sum sq 20;
-    // along (-1,1)/√2: 0, 0, -√2, √2, 0, 0 -> 4. Shares 20/24 and 4/24.
-    assert.ok(Math.abs(explained[0] - 20 / 24) < 1e-12);
-    assert.ok(Math.abs(explained[1] - 4 / 24) < 1e-12);
-  });
+Deno.test("embeddingPcaFigure()", async (t) => {
   await t.step("the figure labels every point and names the variance kept", () => {
     const fig = embeddingPcaFigure([[4, 0], [-4, 0], [0, 1], [0, -1]], ["a", "b", "c", BOS_LABEL]);
     const [points] = fig.data;
@@ -280,7 +233,6 @@ Deno.test("pca2() and embeddingPcaFigure()", async (t) => {
     assertPlotly3Safe(fig);
   });
   await t.step("ragged rows or a label count mismatch are UsageErrors", () => {
-    assert.throws(() => pca2([[1, 2], [3]]), /row 1 has 1 numbers/);
     assert.throws(() => embeddingPcaFigure([[1, 2]], ["a", "b"]), UsageError);
   });
 });

@@ -53,14 +53,42 @@ export function plotElementId(figure: Figure, counter: number): string {
   return `microgpt-plot-${counter}-${fnv1a(scriptJson(figure))}`;
 }
 
-function heightOf(figure: Figure): number {
-  const h = figure.layout.height;
-  return typeof h === "number" && h > 0 ? h : DEFAULT_HEIGHT;
+/**
+ * The figure's own `width` or `height` (a positive number in its layout), or undefined: the
+ * caller's default applies.
+ *
+ * @example
+ * ```ts
+ * import { layoutSize } from "./plot_html.ts";
+ * console.log(layoutSize({ data: [], layout: { height: 300 } }, "height"), layoutSize({ data: [], layout: {} }, "width")); // 300 undefined
+ * ```
+ */
+export function layoutSize(figure: Figure, key: "width" | "height"): number | undefined {
+  const size = figure.layout[key];
+  return typeof size === "number" && size > 0 ? size : undefined;
+}
+
+/**
+ * The figure's title text (a string title or `{ text }`), or undefined.
+ *
+ * @example
+ * ```ts
+ * import { figureTitle } from "./plot_html.ts";
+ * console.log(figureTitle({ data: [], layout: { title: { text: "loss" } } })); // loss
+ * ```
+ */
+export function figureTitle(figure: Figure): string | undefined {
+  const title = figure.layout.title;
+  if (typeof title === "string") return title;
+  if (title && typeof title === "object" && !Array.isArray(title) && typeof title.text === "string") {
+    return title.text;
+  }
+  return undefined;
 }
 
 function widthStyle(figure: Figure): string {
-  const w = figure.layout.width;
-  return typeof w === "number" && w > 0 ? `${w}px` : "100%";
+  const w = layoutSize(figure, "width");
+  return w === undefined ? "100%" : `${w}px`;
 }
 
 /**
@@ -79,7 +107,7 @@ function widthStyle(figure: Figure): string {
 export function figureHtml(figure: Figure, id: string): string {
   const idJson = JSON.stringify(id);
   return `<div id="${id}" class="microgpt-plot" style="width: ${widthStyle(figure)}; height: ${
-    heightOf(figure)
+    layoutSize(figure, "height") ?? DEFAULT_HEIGHT
   }px;"></div>
 <script type="text/javascript">
 (function () {
@@ -136,12 +164,7 @@ function pointCount(value: PlotlyValue | undefined): string {
  * ```
  */
 export function figureSummary(figure: Figure): string {
-  const title = figure.layout.title;
-  const text = typeof title === "string"
-    ? title
-    : title && typeof title === "object" && !Array.isArray(title) && typeof title.text === "string"
-    ? title.text
-    : undefined;
+  const text = figureTitle(figure);
   const n = figure.data.length;
   const lines = [
     `Figure${text === undefined ? "" : ` ${JSON.stringify(text)}`}: ${n} trace${n === 1 ? "" : "s"}`,
