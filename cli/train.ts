@@ -9,11 +9,16 @@
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../lib/experiment/checkpoint.ts";
 import { UsageError } from "../lib/errors.ts";
 import { engineName } from "../lib/experiment/engines.ts";
-import { type ExperimentRun, runExperiment, type RunOptions } from "../lib/experiment/experiment.ts";
+import {
+  type ExperimentRun,
+  FIXED_WHEN_RESUMING,
+  runExperiment,
+  type RunOptions,
+} from "../lib/experiment/experiment.ts";
 import { type ExperimentConfig, experimentConfig, writeRunRecord } from "../lib/experiment/run_record.ts";
 import { DEFAULT_DATA_PATH } from "../lib/data.ts";
 import { formatFixed, formatInt } from "../lib/format.ts";
-import { type FlagValues, formatHelp, makeOutDir, parseFlags, runCli } from "./args.ts";
+import { type FlagSpec, type FlagValues, formatHelp, makeOutDir, parseFlags, runCli } from "./args.ts";
 import { DEFAULT_ENGINE, pickFlags } from "./flags.ts";
 import { type ImageFormat, parsePlotsFlag, runFigures, writeRunPlots } from "./plots_out.ts";
 
@@ -40,19 +45,11 @@ const FLAGS = pickFlags([
 
 type Flags = FlagValues<typeof FLAGS>;
 
-/** Flags that fix a run's trajectory: a resumed run takes them from its checkpoint. */
-const FIXED_WHEN_RESUMING = [
-  "seed",
-  "steps",
-  "n-embd",
-  "n-head",
-  "n-layer",
-  "block-size",
-  "lr",
-  "val-fraction",
-  "val-every",
-  "val-docs",
-] as const;
+/** The flags that set what a resumed run keeps from its checkpoint (`FIXED_WHEN_RESUMING`). */
+const FIXED_FLAGS = (Object.keys(FLAGS) as (keyof typeof FLAGS)[]).filter((name) => {
+  const spec: FlagSpec = FLAGS[name];
+  return spec.field !== undefined && FIXED_WHEN_RESUMING.includes(spec.field);
+});
 
 const USAGE = "Usage: deno task train [flags]";
 const DESCRIPTION =
@@ -102,7 +99,7 @@ async function planRun(flags: Flags): Promise<Plan> {
   const plotFormats = parsePlotsFlag(flags.plots, outDir);
   const plan = { stopAt: flags["stop-at"], outDir, plotFormats };
   if (flags.resume === undefined) return { ...plan, config: newRunConfig(flags) };
-  const fixed = FIXED_WHEN_RESUMING.find((name) => flags[name] !== undefined);
+  const fixed = FIXED_FLAGS.find((name) => flags[name] !== undefined);
   if (fixed !== undefined) {
     throw new UsageError(
       `--${fixed} cannot change when resuming: the run keeps its checkpoint's settings; drop --${fixed}`,

@@ -6,43 +6,38 @@
  * @module
  */
 
-/** The layers, bottom up. A file's layer is the first whose pattern matches its path. */
+/** The layers, bottom up: a folder's files (`lib/*.ts`: the files directly in `lib/`). */
 export const LAYERS = [
   {
     name: "core",
     folder: "lib/*.ts",
-    pattern: /^lib\/[^/]+\.ts$/,
     about:
       "microgpt itself: data, tokenizer, Value, model, Adam, the Engine interface, ValueEngine, Trainer, sampling",
   },
   {
     name: "fast",
     folder: "lib/fast/",
-    pattern: /^lib\/fast\//,
     about: "the fast engine: flat arrays, hand-written backward",
   },
   {
     name: "tensor",
     folder: "lib/tensor/",
-    pattern: /^lib\/tensor\//,
     about: "the tensor engine (room left for it)",
   },
   {
     name: "plot",
     folder: "lib/plot/",
-    pattern: /^lib\/plot\//,
     about: "figures, showing them in Jupyter, saving them",
   },
   {
     name: "experiment",
     folder: "lib/experiment/",
-    pattern: /^lib\/experiment\//,
     about: "engines by name, run records, checkpoints, experiments, validation, sweeps",
   },
-  { name: "cli", folder: "cli/", pattern: /^cli\//, about: "the command-line tasks" },
-  { name: "bench", folder: "bench/", pattern: /^bench\//, about: "deno task bench" },
-  { name: "tools", folder: "tools/", pattern: /^tools\//, about: "notebook runner and checker, this file" },
-  { name: "tests", folder: "tests/", pattern: /^tests\//, about: "end-to-end tests" },
+  { name: "cli", folder: "cli/", about: "the command-line tasks" },
+  { name: "bench", folder: "bench/", about: "deno task bench" },
+  { name: "tools", folder: "tools/", about: "notebook runner and checker, this file" },
+  { name: "tests", folder: "tests/", about: "end-to-end tests" },
 ] as const;
 
 /** A layer's name. `mod` is `lib/mod.ts`, which only re-exports the library. */
@@ -69,7 +64,8 @@ export const RULES: Record<Layer, { imports: readonly Layer[]; npm: boolean }> =
 /** The layer of a path relative to the repository root, or undefined for a file outside them. */
 export function layerOf(path: string): Layer | undefined {
   if (path === "lib/mod.ts") return "mod";
-  return LAYERS.find((layer) => layer.pattern.test(path))?.name;
+  if (/^lib\/[^/]+\.ts$/.test(path)) return "core";
+  return LAYERS.find((layer) => layer.folder.endsWith("/") && path.startsWith(layer.folder))?.name;
 }
 
 /** One import: from a repository file to another, or to an npm package (`npm:name`). */

@@ -8,7 +8,13 @@
  */
 
 import { Adam } from "../adam.ts";
-import type { SampleConfig } from "../config.ts";
+import {
+  DEFAULT_CONFIG,
+  DEFAULT_TRAIN_CONFIG,
+  type GPTConfig,
+  type SampleConfig,
+  type TrainConfig,
+} from "../config.ts";
 import { docsFromBytes, readDataFile } from "../data.ts";
 import { type Dataset, shuffledDataset } from "../dataset.ts";
 import type { Engine } from "../engine.ts";
@@ -34,7 +40,13 @@ import {
   validateExperimentConfig,
   type ValidationLoss,
 } from "./run_record.ts";
-import { type DocSplit, evaluateLoss, splitDocs } from "./split.ts";
+import {
+  DEFAULT_VALIDATION,
+  type DocSplit,
+  evaluateLoss,
+  splitDocs,
+  type ValidationConfig,
+} from "./split.ts";
 
 /** What an experiment reports before its first step. */
 export interface StartInfo {
@@ -108,34 +120,48 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /**
- * Throws a UsageError unless `config` continues `checkpoint`'s run: same seed, model,
- * schedule and validation split. (Sampling settings, the engine and the data path may differ.)
+ * The settings a resumed run keeps from its checkpoint, because they fix the training
+ * trajectory (sampling settings, the engine and the data path may change). Named as
+ * `ConfigError` names fields.
+ */
+export const FIXED_WHEN_RESUMING: readonly string[] = [
+  "seed",
+  ...Object.keys(DEFAULT_CONFIG),
+  ...Object.keys(DEFAULT_TRAIN_CONFIG),
+  ...Object.keys(DEFAULT_VALIDATION).map((key) => `validation.${key}`),
+  "validation.fraction",
+];
+
+/** The value of a `FIXED_WHEN_RESUMING` field in a config (undefined for validation's when it is off). */
+function fixedSetting(config: ExperimentConfig, field: string): unknown {
+  if (field === "seed") return config.seed;
+  if (field.startsWith("validation.")) return config.validation?.[field.slice(11) as keyof ValidationConfig];
+  return field in config.model
+    ? config.model[field as keyof GPTConfig]
+    : config.train[field as keyof TrainConfig];
+}
+
+/**
+ * Throws a ConfigError unless `config` continues `checkpoint`'s run: the same
+ * `FIXED_WHEN_RESUMING` settings, and validation on or off as it was.
  */
 export function checkResumable(config: ExperimentConfig, checkpoint: Checkpoint): void {
   const was = checkpoint.experiment;
-  const pairs: [string, unknown, unknown][] = [
-    ["seed", was.seed, config.seed],
-    ...Object.keys(was.model).map((k): [string, unknown, unknown] => [
-      `model.${k}`,
-      was.model[k as keyof typeof was.model],
-      config.model[k as keyof typeof config.model],
-    ]),
-    ...Object.keys(was.train).map((k): [string, unknown, unknown] => [
-      `train.${k}`,
-      was.train[k as keyof typeof was.train],
-      config.train[k as keyof typeof config.train],
-    ]),
-    ["validation", was.validation === null ? "off" : "on", config.validation === null ? "off" : "on"],
-    ...(["fraction", "every", "maxDocs"] as const).map((k): [string, unknown, unknown] => [
-      `validation.${k}`,
-      was.validation?.[k],
-      config.validation?.[k],
-    ]),
-  ];
-  for (const [name, before, now] of pairs) {
+  if ((was.validation === null) !== (config.validation === null)) {
+    const [before, now] = [was.validation, config.validation].map((v) => v === null ? "off" : "on");
+    throw new ConfigError(
+      ["validation.fraction"],
+      () =>
+        `cannot resume: validation is ${now} but the checkpoint's run had it ${before}; a resumed run keeps its settings`,
+    );
+  }
+  for (const field of FIXED_WHEN_RESUMING) {
+    const [before, now] = [fixedSetting(was, field), fixedSetting(config, field)];
     if (before !== now) {
-      throw new UsageError(
-        `cannot resume: ${name} is ${now} but the checkpoint's run used ${before}; ` +
+      throw new ConfigError(
+        [field],
+        (n) =>
+          `cannot resume: ${n(field)} is ${now} but the checkpoint's run used ${before}; ` +
           "a resumed run keeps its settings (start a new run to change them)",
       );
     }

@@ -186,11 +186,11 @@ Deno.test("resume mismatches are one-line UsageErrors", async (t) => {
     );
     await assert.rejects(
       () => runExperiment(config({ train: { steps: 50 } }), { data: DATA, resume: checkpoint }),
-      /cannot resume: train\.steps is 50/,
+      /cannot resume: steps is 50 but the checkpoint.s run used 40/,
     );
     await assert.rejects(
       () => runExperiment(config({ validation: { fraction: 0.1 } }), { data: DATA, resume: checkpoint }),
-      /cannot resume: validation/,
+      /cannot resume: validation is on but the checkpoint.s run had it off/,
     );
   });
   await t.step("stop point not after the checkpoint", async () => {
