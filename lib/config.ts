@@ -71,7 +71,7 @@ export function headDim(config: GPTConfig): number {
 }
 
 /** Throws a ConfigError unless `config[field]` is a positive safe integer. */
-export function requirePositiveInt<T extends object>(config: T, field: keyof T & string): void {
+function requirePositiveInt<T extends object>(config: T, field: keyof T & string): void {
   const value = config[field];
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
     throw new ConfigError(
@@ -82,7 +82,7 @@ export function requirePositiveInt<T extends object>(config: T, field: keyof T &
 }
 
 /** Throws a ConfigError unless `config[field]` is a finite number above 0. */
-export function requirePositiveFinite<T extends object>(config: T, field: keyof T & string): void {
+function requirePositiveFinite<T extends object>(config: T, field: keyof T & string): void {
   const value = config[field];
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw new ConfigError(
