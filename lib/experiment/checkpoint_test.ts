@@ -14,10 +14,10 @@ import {
 } from "./checkpoint.ts";
 import { UsageError } from "../errors.ts";
 import { GPT } from "../model.ts";
+import { shuffledDataset } from "../dataset.ts";
 import { Random } from "../random.ts";
 import { experimentConfig } from "./run_record.ts";
 import { sampleNames } from "../sample.ts";
-import { Tokenizer } from "../tokenizer.ts";
 import { Trainer } from "../train.ts";
 import { createEngine, type EngineName } from "./engines.ts";
 
@@ -32,11 +32,7 @@ function trainedRun(stop: number, engine: EngineName = "fast") {
     train: { steps: STEPS },
     engine,
   });
-  const rng = new Random(experiment.seed);
-  const docs = [...NAMES];
-  rng.shuffle(docs);
-  const tokenizer = Tokenizer.fromDocs(docs);
-  const tokens = docs.map((d) => tokenizer.encode(d));
+  const { docs, tokenizer, tokens, rng } = shuffledDataset([...NAMES], experiment.seed);
   const model = GPT.init(experiment.model, tokenizer.vocabSize, rng);
   const trainer = new Trainer(model, tokens, { ...experiment.train, engine: createEngine(engine, model) });
   const losses = [...trainer.steps(stop)].map((s) => s.loss);
