@@ -9,12 +9,13 @@
 
 import os from "node:os";
 import { DEFAULT_CONFIG, type GPTConfig } from "../lib/config.ts";
-import { loadDocs } from "../lib/data.ts";
-import { timeTraining, type TrainingTiming, valueGraphSize } from "../lib/fast_timing.ts";
+import { type Dataset, loadDataset } from "../lib/dataset.ts";
+import { createEngine } from "../lib/experiment/engines.ts";
+import { timeTraining, type TrainingTiming } from "../lib/experiment/timing.ts";
+import { formatTable } from "../lib/format.ts";
 import { GPT } from "../lib/model.ts";
-import { Random, type RandomState } from "../lib/random.ts";
-import { Tokenizer } from "../lib/tokenizer.ts";
 import { type ModelSync, Trainer } from "../lib/train.ts";
+import { valueGraphSize } from "../lib/value_engine.ts";
 
 const DATA_PATH = new URL("../data/names.txt", import.meta.url).pathname;
 const SEED = 42;
@@ -24,30 +25,9 @@ const FAST_REPEATS = 10;
 /** Roughly how long the Value engine is timed for each row of the scaling table. */
 const VALUE_BUDGET_SECONDS = 1.5;
 
-/** The shuffled, encoded dataset and the generator state from which microgpt initialises its model. */
-interface Workload {
-  docs: number[][];
-  vocabSize: number;
-  rngAfterShuffle: RandomState;
-}
-
-async function loadWorkload(): Promise<Workload> {
-  const rng = new Random(SEED);
-  const docs = await loadDocs(DATA_PATH);
-  rng.shuffle(docs);
-  const tokenizer = Tokenizer.fromDocs(docs);
-  return {
-    docs: docs.map((d) => tokenizer.encode(d)),
-    vocabSize: tokenizer.vocabSize,
-    rngAfterShuffle: rng.getState(),
-  };
-}
-
 /** microgpt's freshly initialised model for `config` (the default config gives the reference run's). */
-function freshModel(work: Workload, config: GPTConfig): GPT {
-  const rng = new Random(SEED);
-  rng.setState(work.rngAfterShuffle);
-  return GPT.init(config, work.vocabSize, rng);
+function freshModel(work: Dataset, config: GPTConfig): GPT {
+  return GPT.init(config, work.tokenizer.vocabSize, work.rng.clone()); // the dataset's generator stays as it is
 }
 
 function machineLines(): string[] {
@@ -101,20 +81,21 @@ function ms(seconds: number): string {
 }
 
 function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((cell, c) => cell.padStart(widths[c])).join("  ");
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return formatTable(header, rows, { align: "right", rule: true });
 }
 
-function defaultRun(work: Workload): void {
+function defaultRun(work: Dataset): void {
   const fast = (modelSync: ModelSync) => () =>
-    timeTraining(freshModel(work, DEFAULT_CONFIG), work.docs, { engine: "fast", steps: STEPS, modelSync });
+    timeTraining(freshModel(work, DEFAULT_CONFIG), work.tokens, { engine: "fast", steps: STEPS, modelSync });
   // Warm-up: let the JIT compile both engines before anything is timed.
   fast("on-demand")();
   fast("every-step")();
-  timeTraining(freshModel(work, DEFAULT_CONFIG), work.docs, { engine: "value", steps: 30 });
+  timeTraining(freshModel(work, DEFAULT_CONFIG), work.tokens, { engine: "value", steps: 30 });
 
-  const value = timeTraining(freshModel(work, DEFAULT_CONFIG), work.docs, { engine: "value", steps: STEPS });
+  const value = timeTraining(freshModel(work, DEFAULT_CONFIG), work.tokens, {
+    engine: "value",
+    steps: STEPS,
+  });
   const [onDemand, everyStep] = bestOf(FAST_REPEATS, [fast("on-demand"), fast("every-step")]);
 
   console.log(
@@ -143,7 +124,7 @@ function defaultRun(work: Workload): void {
   console.log(
     `final loss: value ${value.losses[STEPS - 1].toFixed(4)}, fast ${onDemand.losses[STEPS - 1].toFixed(4)}`,
   );
-  const sample = work.docs.slice(0, 50);
+  const sample = work.tokens.slice(0, 50);
   const model = freshModel(work, DEFAULT_CONFIG);
   const nodes = sample.reduce((total, doc) => total + valueGraphSize(model, doc), 0) / sample.length;
   console.log(
@@ -153,11 +134,12 @@ function defaultRun(work: Workload): void {
 
 /** Value-engine steps of `config` for about `seconds` (5 to 200 steps): how many, and ms per step. */
 function timeValueWithin(
-  work: Workload,
+  work: Dataset,
   config: GPTConfig,
   seconds: number,
 ): { steps: number; msPerStep: number } {
-  const trainer = new Trainer(freshModel(work, config), work.docs, { steps: 200, engine: "value" });
+  const model = freshModel(work, config);
+  const trainer = new Trainer(model, work.tokens, { steps: 200, engine: createEngine("value", model) });
   const start = performance.now();
   while (!trainer.done && (trainer.nextStep < 5 || performance.now() - start < seconds * 1000)) {
     trainer.step();
@@ -165,7 +147,7 @@ function timeValueWithin(
   return { steps: trainer.nextStep, msPerStep: (performance.now() - start) / trainer.nextStep };
 }
 
-function scalingTable(work: Workload): void {
+function scalingTable(work: Dataset): void {
   const configs: GPTConfig[] = [
     { ...DEFAULT_CONFIG },
     { ...DEFAULT_CONFIG, nEmbd: 32 },
@@ -178,10 +160,10 @@ function scalingTable(work: Workload): void {
   for (const config of configs) {
     // The Value engine runs (after two warm-up steps) until the budget is spent; the fast
     // engine then trains on those same documents, repeated.
-    timeTraining(freshModel(work, config), work.docs, { engine: "value", steps: 2 });
+    timeTraining(freshModel(work, config), work.tokens, { engine: "value", steps: 2 });
     const value = timeValueWithin(work, config, VALUE_BUDGET_SECONDS);
     const valueSteps = value.steps;
-    const docs = work.docs.slice(0, valueSteps);
+    const docs = work.tokens.slice(0, valueSteps);
     const fastSteps = valueSteps * Math.max(1, Math.ceil(1000 / valueSteps));
     const fastRun = () =>
       timeTraining(freshModel(work, config), docs, {
@@ -230,7 +212,7 @@ if (import.meta.main) {
   const started = performance.now();
   console.log("# microgpt engines benchmark (deno task bench)\n");
   for (const line of machineLines()) console.log(line);
-  const work = await loadWorkload();
+  const work = await loadDataset(DATA_PATH, SEED);
   defaultRun(work);
   scalingTable(work);
   console.log(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s`);

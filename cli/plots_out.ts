@@ -11,10 +11,11 @@ import {
   modelFromCheckpoint,
   rngFromCheckpoint,
   tokenizerFromCheckpoint,
-} from "../lib/checkpoint.ts";
+} from "../lib/experiment/checkpoint.ts";
 import { UsageError } from "../lib/errors.ts";
-import { findChromium, PlotRenderer, standaloneHtml } from "../lib/export.ts";
-import { attentionFigure, type Figure, lossCurveFigure, tokenLabels } from "../lib/figures.ts";
+import { findChromium, PlotRenderer, standaloneHtml } from "../lib/plot/export.ts";
+import { layoutSize } from "../lib/plot/plot_html.ts";
+import { attentionFigure, type Figure, lossCurveFigure, tokenLabels } from "../lib/plot/figures.ts";
 import { sampleName } from "../lib/sample.ts";
 
 /** Image formats `--plots` takes (HTML is always written). */
@@ -109,7 +110,11 @@ export async function writeRunPlots(
       for (const format of formats) {
         const path = `${outDir}/${name}.${format}`;
         const scale = format === "png" ? IMAGE_SIZE.pngScale : 1;
-        await renderer.save(figure, path, { width: IMAGE_SIZE.width, height: sizeOf(figure), scale });
+        await renderer.save(figure, path, {
+          width: IMAGE_SIZE.width,
+          height: layoutSize(figure, "height") ?? IMAGE_SIZE.height,
+          scale,
+        });
         written.push(path);
       }
     }
@@ -117,10 +122,4 @@ export async function writeRunPlots(
     await renderer.close();
   }
   return written;
-}
-
-/** The image height: the figure's own (the attention grid sets one per layer), else the default. */
-function sizeOf(figure: Figure): number {
-  const h = figure.layout.height;
-  return typeof h === "number" && h > 0 ? h : IMAGE_SIZE.height;
 }

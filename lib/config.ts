@@ -6,7 +6,7 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
+import { ConfigError } from "./errors.ts";
 
 /** The shape of the GPT. */
 export interface GPTConfig {
@@ -34,7 +34,9 @@ export interface TrainConfig {
   steps: number;
   /** Adam's base learning rate, decayed linearly to 0 over `steps`. */
   learningRate: number;
+  /** Decay of the running mean of the gradient (Adam's first moment). */
   beta1: number;
+  /** Decay of the running mean of the squared gradient (Adam's second moment). */
   beta2: number;
   /** Added to Adam's denominator so it never divides by zero. */
   epsAdam: number;
@@ -68,55 +70,80 @@ export function headDim(config: GPTConfig): number {
   return config.nEmbd / config.nHead;
 }
 
-function requirePositiveInt(value: number, name: string, flag: string): void {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new UsageError(`${name} must be a positive integer, got ${value}; set ${flag} to 1 or more`);
+/** Throws a ConfigError unless `config[field]` is a positive safe integer. */
+function requirePositiveInt<T extends object>(config: T, field: keyof T & string): void {
+  const value = config[field];
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigError(
+      [field],
+      (n) => `${n(field)} must be a positive integer, got ${value}; set ${n(field)} to 1 or more`,
+    );
   }
 }
 
-function requirePositiveFinite(value: number, name: string, flag: string): void {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new UsageError(`${name} must be a positive number, got ${value}; set ${flag} above 0`);
+/** Throws a ConfigError unless `config[field]` is a finite number above 0. */
+function requirePositiveFinite<T extends object>(config: T, field: keyof T & string): void {
+  const value = config[field];
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(
+      [field],
+      (n) => `${n(field)} must be a positive number, got ${value}; set ${n(field)} above 0`,
+    );
   }
 }
 
 /**
- * Checks a model config, throwing a one-line UsageError that names the flag to fix.
+ * Checks a model config, throwing a one-line ConfigError that names the field to fix.
  *
  * @example
  * ```ts
  * import { DEFAULT_CONFIG, validateGPTConfig } from "./config.ts";
  * validateGPTConfig({ ...DEFAULT_CONFIG, nEmbd: 24, nHead: 6 }); // fine: heads of width 4
+ * try {
+ *   validateGPTConfig({ ...DEFAULT_CONFIG, nHead: 5 });
+ * } catch (err) {
+ *   console.log((err as Error).message); // nEmbd (16) must be divisible by nHead (5); pick nEmbd a multiple of nHead
+ * }
  * ```
  */
 export function validateGPTConfig(config: GPTConfig): void {
-  requirePositiveInt(config.nEmbd, "n_embd", "--n-embd");
-  requirePositiveInt(config.nHead, "n_head", "--n-head");
-  requirePositiveInt(config.nLayer, "n_layer", "--n-layer");
-  requirePositiveInt(config.blockSize, "block_size", "--block-size");
+  for (const field of ["nEmbd", "nHead", "nLayer", "blockSize"] as const) requirePositiveInt(config, field);
   if (config.nEmbd % config.nHead !== 0) {
-    throw new UsageError(
-      `n_embd (${config.nEmbd}) must be divisible by n_head (${config.nHead}); pick --n-embd a multiple of --n-head`,
+    throw new ConfigError(
+      ["nEmbd", "nHead"],
+      (n) =>
+        `${n("nEmbd")} (${config.nEmbd}) must be divisible by ${n("nHead")} (${config.nHead}); ` +
+        `pick ${n("nEmbd")} a multiple of ${n("nHead")}`,
     );
   }
 }
 
-/** Checks a training config, throwing a one-line UsageError that names the flag to fix. */
+/** Checks a training config, throwing a one-line ConfigError that names the field to fix. */
 export function validateTrainConfig(config: TrainConfig): void {
-  requirePositiveInt(config.steps, "steps", "--steps");
-  requirePositiveFinite(config.learningRate, "learning rate", "--lr");
-  for (const [name, beta] of [["beta1", config.beta1], ["beta2", config.beta2]] as const) {
-    if (!(beta >= 0 && beta < 1)) throw new UsageError(`${name} must be in [0, 1), got ${beta}`);
+  requirePositiveInt(config, "steps");
+  requirePositiveFinite(config, "learningRate");
+  for (const field of ["beta1", "beta2"] as const) {
+    const beta = config[field];
+    if (!(beta >= 0 && beta < 1)) {
+      throw new ConfigError(
+        [field],
+        (n) => `${n(field)} must be in [0, 1), got ${beta}; 0.85 or 0.99 are usual`,
+      );
+    }
   }
-  requirePositiveFinite(config.epsAdam, "Adam's eps", "epsAdam");
+  requirePositiveFinite(config, "epsAdam");
 }
 
-/** Checks a sampling config, throwing a one-line UsageError that names the flag to fix. */
+/** Checks a sampling config, throwing a one-line ConfigError that names the field to fix. */
 export function validateSampleConfig(config: SampleConfig): void {
-  requirePositiveFinite(config.temperature, "temperature", "--temperature");
+  requirePositiveFinite(config, "temperature");
   if (!Number.isSafeInteger(config.numSamples) || config.numSamples < 0) {
-    throw new UsageError(
-      `number of samples must be a non-negative integer, got ${config.numSamples}; set --samples to 0 or more`,
+    throw new ConfigError(
+      ["numSamples"],
+      (n) =>
+        `${n("numSamples")} must be a non-negative integer, got ${config.numSamples}; set ${
+          n("numSamples")
+        } to 0 or more`,
     );
   }
 }

@@ -5,7 +5,10 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
+import { ConfigError, UsageError } from "./errors.ts";
+
+/** The default dataset, relative to the project root (where `deno task` runs). */
+export const DEFAULT_DATA_PATH = "data/names.txt";
 
 // Python's str.isspace() set: unlike JS trim(), it includes \x1c-\x1f and \x85 and excludes \ufeff.
 const PY_WHITESPACE = new Set(
@@ -126,13 +129,16 @@ export async function readDataFile(path: string): Promise<Uint8Array> {
     return await Deno.readFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new UsageError(
-        `data file not found: ${path}; pass --data with a text file, one document per line`,
+      throw new ConfigError(
+        ["dataPath"],
+        (n) => `data file not found: ${path}; point ${n("dataPath")} at a text file, one document per line`,
       );
     }
     if (err instanceof Deno.errors.IsADirectory) {
-      throw new UsageError(
-        `data path is a directory: ${path}; pass --data with a text file, one document per line`,
+      throw new ConfigError(
+        ["dataPath"],
+        (n) =>
+          `data path is a directory: ${path}; point ${n("dataPath")} at a text file, one document per line`,
       );
     }
     if (err instanceof Deno.errors.PermissionDenied) {

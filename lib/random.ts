@@ -59,6 +59,7 @@ export class Random {
     this.gaussNext = null;
   }
 
+  /** MT19937's `init_genrand`: the state from one 32-bit seed. */
   private initGenrand(s: number): void {
     const mt = this.mt;
     mt[0] = s >>> 0;
@@ -70,6 +71,7 @@ export class Random {
     this.index = N;
   }
 
+  /** MT19937's `init_by_array`: the state from a key of 32-bit words (what `seed` uses). */
   private initByArray(key: number[]): void {
     const mt = this.mt;
     this.initGenrand(19650218);
@@ -203,6 +205,23 @@ export class Random {
   /** A copy of the generator's full state. */
   getState(): RandomState {
     return { mt: Array.from(this.mt), index: this.index, gaussNext: this.gaussNext };
+  }
+
+  /**
+   * A second generator in this one's state: both then draw the same numbers, independently.
+   *
+   * @example
+   * ```ts
+   * import { Random } from "./random.ts";
+   * const a = new Random(42);
+   * const b = a.clone();
+   * console.log(a.random() === b.random()); // true
+   * ```
+   */
+  clone(): Random {
+    const copy = new Random(0);
+    copy.setState(this.getState());
+    return copy;
   }
 
   /** Restores a state from `getState()`; the generator then continues exactly from there. */

@@ -24,7 +24,7 @@ const { tasks } = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
 
 /**
  * Runs `script` (e.g. `cli/train.ts`) with `args` the way the deno.json task that runs it
- * does, from the repository root, with colours off.
+ * does, from the repository root, with colours off (and `env` added to the environment).
  *
  * @example
  * ```ts ignore
@@ -32,13 +32,17 @@ const { tasks } = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
  * const { code, stdout } = await runScript("cli/train.ts", ["--steps", "10"]);
  * ```
  */
-export async function runScript(script: string, args: readonly string[]): Promise<CliOutput> {
+export async function runScript(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CliOutput> {
   const command = Object.values(tasks).find((c) => c.startsWith("deno run ") && c.endsWith(` ${script}`));
   if (command === undefined) throw new Error(`no task in deno.json runs ${script}`);
   const out = await new Deno.Command(Deno.execPath(), {
     args: [...command.split(/\s+/).slice(1), ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { assertSameText, assertUsageError, type CliOutput as Output, ROOT, runScript } from "./cli.ts";
 
-const REFERENCE = `${ROOT}../shared/reference/names-seed42-steps1000.txt`;
+const REFERENCE = `${ROOT}tests/fixtures/names-seed42-steps1000.txt`;
 
 const cli = runScript;
 

@@ -5,22 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG } from "../lib/config.ts";
-import { loadDocs } from "../lib/data.ts";
+import { loadDataset } from "../lib/dataset.ts";
+import { createEngine, type EngineName } from "../lib/experiment/engines.ts";
 import { GPT } from "../lib/model.ts";
-import { Random } from "../lib/random.ts";
-import { Tokenizer } from "../lib/tokenizer.ts";
-import { type EngineName, train } from "../lib/train.ts";
+import { train } from "../lib/train.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** microgpt's default run (names.txt, seed 42, 1000 steps) on one engine: every step's loss. */
 async function referenceRunLosses(engine: EngineName): Promise<number[]> {
-  const rng = new Random(42);
-  const docs = await loadDocs(`${ROOT}data/names.txt`);
-  rng.shuffle(docs);
-  const tokenizer = Tokenizer.fromDocs(docs);
+  const { tokenizer, tokens, rng } = await loadDataset(`${ROOT}data/names.txt`, 42);
   const model = GPT.init(DEFAULT_CONFIG, tokenizer.vocabSize, rng);
-  return train(model, docs.map((d) => tokenizer.encode(d)), { engine }).losses;
+  return train(model, tokens, { engine: createEngine(engine, model) }).losses;
 }
 
 Deno.test("the fast and Value engines give the same loss at every step of microgpt's run", async () => {

@@ -1,12 +1,12 @@
 /**
  * Parity with the original program: the CLI's stdout must equal, byte for byte, the stdout of
- * microgpt.py (the shared reference files for seed 42, and our fixtures for other settings
- * made by tests/fixtures/microgpt.py, see tests/fixtures/README.md).
+ * microgpt.py (the original program's own output for seed 42, copied into tests/fixtures/, and
+ * for other settings the output of tests/fixtures/microgpt.py; see tests/fixtures/README.md).
  */
 import assert from "node:assert/strict";
 import { assertSameText as assertSameOutput, runScript } from "./cli.ts";
 
-const SHARED = new URL("../../shared/reference/", import.meta.url).pathname;
+const FIXTURES = new URL("fixtures/", import.meta.url).pathname;
 
 async function train(args: string[]): Promise<string> {
   const { code, stdout, stderr } = await runScript("cli/train.ts", args);
@@ -15,7 +15,7 @@ async function train(args: string[]): Promise<string> {
 }
 
 Deno.test("deno task train reproduces microgpt.py on names.txt, seed 42", async (t) => {
-  const expected = await Deno.readTextFile(`${SHARED}names-seed42-steps1000.txt`);
+  const expected = await Deno.readTextFile(`${FIXTURES}names-seed42-steps1000.txt`);
   await t.step("default engine (fast)", async () => {
     assertSameOutput(await train([]), expected, "names.txt");
   });
@@ -25,8 +25,8 @@ Deno.test("deno task train reproduces microgpt.py on names.txt, seed 42", async 
 });
 
 Deno.test("deno task train reproduces microgpt.py on makemore's names, seed 42", async (t) => {
-  const expected = await Deno.readTextFile(`${SHARED}makemore-seed42-steps1000.txt`);
-  const data = ["--data", "../shared/reference/makemore-names.txt"];
+  const expected = await Deno.readTextFile(`${FIXTURES}makemore-seed42-steps1000.txt`);
+  const data = ["--data", "tests/fixtures/makemore-names.txt"];
   await t.step("default engine (fast)", async () => {
     assertSameOutput(await train(data), expected, "makemore");
   });

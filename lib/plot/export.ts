@@ -1,0 +1,361 @@
+/**
+ * Saving figures for notes: `.html` (standalone, plotly.js inlined, works offline), `.svg`
+ * and `.png` (drawn by plotly.js in a real headless Chromium through `playwright-core`).
+ * The same figure always gives the same `.html` and `.svg` bytes, so saved plots diff cleanly.
+ *
+ * @module
+ */
+
+import { UsageError } from "../errors.ts";
+import type { Figure } from "./figures.ts";
+import { escapeHtml } from "./display.ts";
+import {
+  DEFAULT_HEIGHT,
+  figureHtml,
+  figureTitle,
+  layoutSize,
+  PLOT_CONFIG,
+  plotElementId,
+  plotlyLoaderHtml,
+} from "./plot_html.ts";
+import { plotlyBundle } from "./plotly_bundle.ts";
+
+/** Size of an exported image, in CSS pixels; `scale` multiplies the pixels of a PNG. */
+export interface PlotSize {
+  /** Width in CSS pixels. */
+  width?: number;
+  /** Height in CSS pixels. */
+  height?: number;
+  /** A PNG's pixels per CSS pixel. */
+  scale?: number;
+}
+
+/** Width of an exported image whose figure sets none. */
+export const DEFAULT_EXPORT_WIDTH = 900;
+
+/** The file formats `savePlot` writes, by extension. */
+export const PLOT_FORMATS = ["html", "svg", "png"] as const;
+/** One of `PLOT_FORMATS`. */
+export type PlotFormat = typeof PLOT_FORMATS[number];
+
+/** Environment variables that name a Chromium or Chrome executable, checked in this order. */
+export const BROWSER_ENV_VARS = ["CHROMIUM_PATH", "CHROME_PATH"] as const;
+
+/** Where Chromium or Chrome usually lives, checked in this order after the variables. */
+export const BROWSER_PATHS: readonly string[] = [
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+  "/usr/bin/google-chrome-stable",
+  "/snap/bin/chromium",
+  "/opt/google/chrome/chrome",
+  "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+  "/Applications/Chromium.app/Contents/MacOS/Chromium",
+  "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+  "C:\\Program Files (x86)\\Google\\Chrome\\Application\\chrome.exe",
+];
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+function envVar(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined; // no --allow-env: fall back to the usual paths
+  }
+}
+
+/**
+ * The Chromium or Chrome to render images with: `$CHROMIUM_PATH` or `$CHROME_PATH` if set,
+ * else the first of `paths` (default `BROWSER_PATHS`) that exists. None is a UsageError
+ * saying how to install one or point to it.
+ *
+ * @example
+ * ```ts ignore
+ * import { findChromium } from "./export.ts";
+ * console.log(findChromium()); // /usr/bin/chromium
+ * ```
+ */
+export function findChromium(options: { paths?: readonly string[] } = {}): string {
+  for (const name of BROWSER_ENV_VARS) {
+    const path = envVar(name);
+    if (path === undefined) continue;
+    if (!isFile(path)) {
+      throw new UsageError(
+        `${name} is set to ${path}, which is not a file; point it at a Chromium or Chrome executable`,
+      );
+    }
+    return path;
+  }
+  for (const path of options.paths ?? BROWSER_PATHS) if (isFile(path)) return path;
+  throw new UsageError(
+    "no Chromium or Chrome found for .svg/.png export; install one (Debian/Ubuntu: `apt-get install chromium`) " +
+      "or set CHROMIUM_PATH to its executable",
+  );
+}
+
+/**
+ * The format of an output path from its extension; others are a UsageError.
+ *
+ * @example
+ * ```ts
+ * import { plotFormat } from "./export.ts";
+ * console.log(plotFormat("out/loss.PNG")); // png
+ * ```
+ */
+export function plotFormat(path: string): PlotFormat {
+  const match = /\.([A-Za-z0-9]+)$/.exec(path);
+  const ext = match?.[1].toLowerCase();
+  const format = PLOT_FORMATS.find((f) => f === ext);
+  if (format === undefined) {
+    throw new UsageError(
+      `cannot save a plot as ${path}; the name must end in ${PLOT_FORMATS.map((f) => `.${f}`).join(", ")}`,
+    );
+  }
+  return format;
+}
+
+function checkSize(size: PlotSize): void {
+  for (const key of ["width", "height", "scale"] as const) {
+    const v = size[key];
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
+      throw new UsageError(`plot ${key} must be a positive number, got ${v}`);
+    }
+  }
+}
+
+/** The figure with the requested size written into its layout (a copy). */
+function sized(figure: Figure, size: PlotSize): Figure {
+  const layout = { ...figure.layout };
+  if (size.width !== undefined) layout.width = size.width;
+  if (size.height !== undefined) layout.height = size.height;
+  return { data: figure.data, layout };
+}
+
+function imageSize(figure: Figure, size: PlotSize): { width: number; height: number; scale: number } {
+  return {
+    width: size.width ?? layoutSize(figure, "width") ?? DEFAULT_EXPORT_WIDTH,
+    height: size.height ?? layoutSize(figure, "height") ?? DEFAULT_HEIGHT,
+    scale: size.scale ?? 1,
+  };
+}
+
+/**
+ * A complete HTML page that draws `figure` with plotly.js inlined: no network needed, and
+ * no random ids (the element id is the figure's content hash).
+ *
+ * @example
+ * ```ts
+ * import { standaloneHtml } from "./export.ts";
+ * import { barFigure } from "./figures.ts";
+ * const html = await standaloneHtml(barFigure(["a"], [1], { title: "one bar" }));
+ * console.log(html.startsWith("<!DOCTYPE html>"), html.includes("<title>one bar</title>")); // true true
+ * ```
+ */
+export async function standaloneHtml(figure: Figure, size: PlotSize = {}): Promise<string> {
+  checkSize(size);
+  const { version, source } = await plotlyBundle();
+  const shown = sized(figure, size);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(figureTitle(figure) ?? "plot")}</title>
+<style>body { margin: 0; padding: 8px; background: white; }</style>
+${plotlyLoaderHtml(source, version)}
+</head>
+<body>
+${figureHtml(shown, plotElementId(shown, 0))}
+</body>
+</html>
+`;
+}
+
+type Playwright = typeof import("playwright-core");
+type Browser = Awaited<ReturnType<Playwright["chromium"]["launch"]>>;
+type Page = Awaited<ReturnType<Browser["newPage"]>>;
+
+/** The few DOM types used inside the page (this library is typed without the DOM). */
+interface PageElement {
+  readonly attributes: ArrayLike<
+    { namespaceURI: string | null; name: string; localName: string; value: string }
+  >;
+  removeAttributeNS(namespace: string | null, localName: string): void;
+  setAttributeNS(namespace: string | null, qualifiedName: string, value: string): void;
+  querySelectorAll(selector: string): ArrayLike<PageElement>;
+}
+interface PageDom {
+  DOMParser: new () => { parseFromString(text: string, type: string): { documentElement: PageElement } };
+  XMLSerializer: new () => { serializeToString(node: unknown): string };
+}
+
+/**
+ * The arguments Chromium is started with: headless and quiet (no background network, sync
+ * or updates); `--no-sandbox` because it only ever draws our own figures, and because
+ * Chromium refuses to start as root with its sandbox.
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/**
+ * A headless Chromium for exporting many figures with one browser start (about 2 s); each
+ * figure is drawn in its own fresh page, so it depends on nothing drawn before. Close it
+ * when done.
+ *
+ * @example
+ * ```ts ignore
+ * import { PlotRenderer } from "./export.ts";
+ * const renderer = await PlotRenderer.open();
+ * try {
+ *   await renderer.save(figure, "out/loss.svg");
+ *   await renderer.save(figure, "out/loss.png", { scale: 2 });
+ * } finally {
+ *   await renderer.close();
+ * }
+ * ```
+ */
+export class PlotRenderer {
+  private constructor(private readonly browser: Browser, private readonly page: Page) {}
+
+  /** Starts Chromium (`executablePath`, else `findChromium()`) and loads plotly.js into a page. */
+  static async open(options: { executablePath?: string } = {}): Promise<PlotRenderer> {
+    const executablePath = options.executablePath ?? findChromium();
+    const { source } = await plotlyBundle();
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 60_000 });
+    try {
+      const page = await browser.newPage();
+      await page.setContent('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>');
+      await page.addScriptTag({ content: source });
+      return new PlotRenderer(browser, page);
+    } catch (err) {
+      await browser.close();
+      throw err;
+    }
+  }
+
+  /**
+   * The figure as an SVG document, in a canonical form: every element's attributes sorted by
+   * name, so the text depends on the figure alone (plotly.js writes some attributes in an
+   * order that depends on what it drew before in the page).
+   */
+  async svg(figure: Figure, size: PlotSize = {}): Promise<string> {
+    return await this.render(figure, "svg", size);
+  }
+
+  /** The figure as PNG bytes, `width * scale` by `height * scale` pixels. */
+  async png(figure: Figure, size: PlotSize = {}): Promise<Uint8Array> {
+    const url = await this.render(figure, "png", size);
+    const prefix = "data:image/png;base64,";
+    if (!url.startsWith(prefix)) throw new Error(`unexpected PNG data from plotly.js: ${url.slice(0, 40)}`);
+    return Uint8Array.from(atob(url.slice(prefix.length)), (c) => c.charCodeAt(0));
+  }
+
+  /** Writes the figure to `path` as `.html`, `.svg` or `.png` (by its extension), creating its folder. */
+  async save(figure: Figure, path: string, size: PlotSize = {}): Promise<void> {
+    const format = plotFormat(path);
+    checkSize(size);
+    const content = format === "html"
+      ? await standaloneHtml(figure, size)
+      : format === "svg"
+      ? await this.svg(figure, size)
+      : await this.png(figure, size);
+    await writeCreatingDir(path, content);
+  }
+
+  /** Stops Chromium. */
+  async close(): Promise<void> {
+    await this.browser.close();
+  }
+
+  /** A PNG as a data URL, or an SVG as canonical text. */
+  private async render(figure: Figure, format: "svg" | "png", size: PlotSize): Promise<string> {
+    checkSize(size);
+    const { width, height, scale } = imageSize(figure, size);
+    // Sent as JSON text: the figure is plain data, and a string keeps the page call simply typed.
+    const spec = JSON.stringify({
+      data: figure.data,
+      layout: { ...figure.layout, width, height },
+      config: PLOT_CONFIG,
+    });
+    // Runs in the page, where plotly.js defined window.Plotly.
+    return await this.page.evaluate(async ({ spec, format, width, height, scale }) => {
+      const plotly = (globalThis as unknown as {
+        Plotly: { toImage(fig: unknown, opts: unknown): Promise<string> };
+      }).Plotly;
+      // plotly.js names clip paths and gradients with Math.random; restarting a fixed sequence
+      // for every figure makes the same figure give the same SVG. This is the page's
+      // generator, not one of ours, and nothing else runs in this page.
+      let state = 0x2545f491;
+      Math.random = () => {
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5;
+        return (state >>> 0) / 4294967296;
+      };
+      const url = await plotly.toImage(JSON.parse(spec), { format, width, height, scale });
+      if (format === "png") return url;
+      const prefix = "data:image/svg+xml,";
+      if (!url.startsWith(prefix)) throw new Error(`unexpected SVG data from plotly.js: ${url.slice(0, 40)}`);
+      const dom = globalThis as unknown as PageDom;
+      const doc = new dom.DOMParser().parseFromString(
+        decodeURIComponent(url.slice(prefix.length)),
+        "image/svg+xml",
+      );
+      for (const el of [doc.documentElement, ...Array.from(doc.documentElement.querySelectorAll("*"))]) {
+        const attributes = Array.from(el.attributes)
+          .map((a) => ({ ns: a.namespaceURI, name: a.name, local: a.localName, value: a.value }))
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        for (const a of attributes) el.removeAttributeNS(a.ns, a.local);
+        for (const a of attributes) el.setAttributeNS(a.ns, a.name, a.value);
+      }
+      return new dom.XMLSerializer().serializeToString(doc);
+    }, { spec, format, width, height, scale });
+  }
+}
+
+async function writeCreatingDir(path: string, content: string | Uint8Array): Promise<void> {
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
+  if (typeof content === "string") await Deno.writeTextFile(path, content);
+  else await Deno.writeFile(path, content);
+}
+
+/**
+ * Saves a figure as `.html` (standalone, plotly.js inlined, offline), `.svg` or `.png`
+ * (rendered by headless Chromium, found by `findChromium`), chosen by the extension. Size
+ * defaults to the layout's, else 900 × 450; `scale` multiplies a PNG's pixels (default 1).
+ *
+ * @example
+ * ```ts ignore
+ * import { lossCurveFigure, savePlot } from "../mod.ts";
+ * await savePlot(lossCurveFigure({ name: "run", losses }), "out/loss.png", { width: 800, height: 400, scale: 2 });
+ * ```
+ */
+export async function savePlot(figure: Figure, path: string, options: PlotSize = {}): Promise<void> {
+  const format = plotFormat(path);
+  checkSize(options);
+  if (format === "html") {
+    await writeCreatingDir(path, await standaloneHtml(figure, options));
+    return;
+  }
+  const renderer = await PlotRenderer.open();
+  try {
+    await renderer.save(figure, path, options);
+  } finally {
+    await renderer.close();
+  }
+}
