@@ -9,7 +9,7 @@
 import { DEFAULT_CONFIG, DEFAULT_SAMPLE_CONFIG, DEFAULT_TRAIN_CONFIG } from "../lib/config.ts";
 import { DEFAULT_DATA_PATH } from "../lib/data.ts";
 import { DEFAULT_SEED } from "../lib/dataset.ts";
-import { ENGINE_NAMES, type EngineName } from "../lib/experiment/engines.ts";
+import { engineList, type EngineName } from "../lib/experiment/engines.ts";
 import { DEFAULT_VALIDATION } from "../lib/experiment/split.ts";
 import type { FlagSpec, FlagSpecs } from "./args.ts";
 
@@ -35,7 +35,7 @@ export const FLAGS = {
   steps: {
     kind: "int",
     metavar: "N",
-    help: "training steps, one document each",
+    help: "training steps, one document (or --batch-size documents) each",
     defaultText: String(DEFAULT_TRAIN_CONFIG.steps),
     field: "steps",
   },
@@ -74,6 +74,13 @@ export const FLAGS = {
     defaultText: String(DEFAULT_TRAIN_CONFIG.learningRate),
     field: "learningRate",
   },
+  "batch-size": {
+    kind: "int",
+    metavar: "B",
+    help: "documents per step, padded and masked; the loss is their mean (1 is microgpt's step)",
+    defaultText: "1",
+    field: "batchSize",
+  },
   temperature: {
     kind: "number",
     metavar: "T",
@@ -91,7 +98,7 @@ export const FLAGS = {
   engine: {
     kind: "string",
     metavar: "NAME",
-    help: `training engine: ${ENGINE_NAMES.join(" or ")} (same numbers; fast is much faster)`,
+    help: `training engine: ${engineList()} (same numbers; fast is the fastest)`,
     defaultText: DEFAULT_ENGINE,
     field: "engine",
   },

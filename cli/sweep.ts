@@ -9,7 +9,7 @@
 
 import { DEFAULT_DATA_PATH } from "../lib/data.ts";
 import { UsageError } from "../lib/errors.ts";
-import { ENGINE_NAMES, engineName } from "../lib/experiment/engines.ts";
+import { engineList, engineName } from "../lib/experiment/engines.ts";
 import {
   type ExperimentOverrides,
   finalLoss,
@@ -38,10 +38,11 @@ const FLAGS = {
   "n-layer": listFlag("n-layer", "transformer layers"),
   "block-size": listFlag("block-size", "context length"),
   lr: listFlag("lr", "Adam learning rate"),
+  "batch-size": listFlag("batch-size", "documents per step"),
   temperature: listFlag("temperature", "sampling temperature"),
   ...pickFlags(["samples", "engine", "val-fraction", "val-every", "val-docs", "workers", "out"], {
     samples: { help: "documents to sample per run" },
-    engine: { help: `training engine: ${ENGINE_NAMES.join(" or ")} (same numbers)` },
+    engine: { help: `training engine: ${engineList()} (same numbers)` },
     "val-fraction": { help: "hold out the last F of the shuffled documents; report validation loss" },
     "val-every": { help: "measure validation loss every K steps" },
     "val-docs": { help: "measure it on the first N held-out documents" },
@@ -50,7 +51,16 @@ const FLAGS = {
 };
 
 /** The grid flags, in table order; each sweeps the setting its `field` names. */
-const GRID_FLAGS = ["steps", "n-embd", "n-head", "n-layer", "block-size", "lr", "temperature"] as const;
+const GRID_FLAGS = [
+  "steps",
+  "n-embd",
+  "n-head",
+  "n-layer",
+  "block-size",
+  "lr",
+  "batch-size",
+  "temperature",
+] as const;
 
 type Flags = FlagValues<typeof FLAGS>;
 

@@ -31,6 +31,7 @@ const FLAGS = pickFlags([
   "n-layer",
   "block-size",
   "lr",
+  "batch-size",
   "temperature",
   "samples",
   "engine",
@@ -134,7 +135,7 @@ function newRunConfig(flags: Flags): ExperimentConfig {
       nLayer: flags["n-layer"],
       blockSize: flags["block-size"],
     },
-    train: { steps: flags.steps, learningRate: flags.lr },
+    train: { steps: flags.steps, learningRate: flags.lr, batchSize: flags["batch-size"] },
     sample: { temperature: flags.temperature, numSamples: flags.samples },
     validation: valFraction === undefined
       ? null

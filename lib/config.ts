@@ -28,9 +28,9 @@ export const DEFAULT_CONFIG: Readonly<GPTConfig> = Object.freeze({
   blockSize: 16,
 });
 
-/** How to train: Adam's settings and the number of steps of the linear decay schedule. */
+/** How to train: Adam's settings, the number of steps of the linear decay schedule, the batch size. */
 export interface TrainConfig {
-  /** Optimisation steps, one document each; also the length of the learning-rate decay. */
+  /** Optimisation steps, one batch of documents each; also the length of the learning-rate decay. */
   steps: number;
   /** Adam's base learning rate, decayed linearly to 0 over `steps`. */
   learningRate: number;
@@ -40,6 +40,11 @@ export interface TrainConfig {
   beta2: number;
   /** Added to Adam's denominator so it never divides by zero. */
   epsAdam: number;
+  /**
+   * Documents per step (a minibatch); absent means 1, microgpt's step. Step `s` takes documents
+   * `s*B .. s*B+B-1` of the shuffled list, wrapping around; the loss is their mean.
+   */
+  batchSize?: number;
 }
 
 /** microgpt.py's training: 1000 steps of Adam at lr 0.01, betas (0.85, 0.99). */
@@ -64,6 +69,19 @@ export const DEFAULT_SAMPLE_CONFIG: Readonly<SampleConfig> = Object.freeze({
   temperature: 0.5,
   numSamples: 20,
 });
+
+/**
+ * Documents per step: `config.batchSize`, or 1 when it is absent (microgpt's step).
+ *
+ * @example
+ * ```ts
+ * import { batchSizeOf, DEFAULT_TRAIN_CONFIG } from "./config.ts";
+ * console.log(batchSizeOf(DEFAULT_TRAIN_CONFIG), batchSizeOf({ ...DEFAULT_TRAIN_CONFIG, batchSize: 16 })); // 1 16
+ * ```
+ */
+export function batchSizeOf(config: Pick<TrainConfig, "batchSize">): number {
+  return config.batchSize ?? 1;
+}
 
 /** `nEmbd / nHead`, the width of one attention head. */
 export function headDim(config: GPTConfig): number {
@@ -132,6 +150,7 @@ export function validateTrainConfig(config: TrainConfig): void {
     }
   }
   requirePositiveFinite(config, "epsAdam");
+  if (config.batchSize !== undefined) requirePositiveInt(config, "batchSize");
 }
 
 /** Checks a sampling config, throwing a one-line ConfigError that names the field to fix. */

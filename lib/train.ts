@@ -1,14 +1,14 @@
 /**
- * Training, microgpt's loop: each step picks the next document, computes its loss and the
- * gradient, lets Adam update the weights and reports the loss. One `Trainer` drives any
+ * Training, microgpt's loop: each step picks the next document (or the next `batchSize` of
+ * them), computes its loss and the gradient, lets Adam update the weights and reports the loss. One `Trainer` drives any
  * `Engine`, so the CLI, the notebooks and the experiments share one loop.
  *
  * @module
  */
 
 import { Adam } from "./adam.ts";
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig, validateTrainConfig } from "./config.ts";
-import type { Engine } from "./engine.ts";
+import { batchSizeOf, DEFAULT_TRAIN_CONFIG, type TrainConfig, validateTrainConfig } from "./config.ts";
+import type { Batch, Engine } from "./engine.ts";
 import { ConfigError, UsageError } from "./errors.ts";
 import type { GPT } from "./model.ts";
 import { ValueEngine } from "./value_engine.ts";
@@ -19,7 +19,7 @@ export interface StepInfo {
   step: number;
   /** Total steps of the schedule. */
   numSteps: number;
-  /** The step's loss (mean over the document's positions), before the update. */
+  /** The step's loss (mean over the document's positions; over a batch, the mean of the documents'), before the update. */
   loss: number;
   /** The learning rate used for the update. */
   learningRate: number;
@@ -51,7 +51,8 @@ export interface TrainOptions extends Partial<TrainConfig> {
 
 /**
  * A training run in progress: model, documents, engine, optimizer and the next step of the
- * schedule. Step `s` trains on document `s % docs.length`, exactly as microgpt.py does.
+ * schedule. Step `s` trains on document `s % docs.length`, exactly as microgpt.py does; with
+ * `batchSize` B, on the next B documents (`batchAt`).
  * Drive it one step at a time (`step()`), as an iterator (`for (const s of trainer.steps())`,
  * so a notebook can redraw a plot between steps), or all at once with `train()`.
  *
@@ -97,6 +98,7 @@ export class Trainer {
       beta1: options.beta1 ?? DEFAULT_TRAIN_CONFIG.beta1,
       beta2: options.beta2 ?? DEFAULT_TRAIN_CONFIG.beta2,
       epsAdam: options.epsAdam ?? DEFAULT_TRAIN_CONFIG.epsAdam,
+      batchSize: options.batchSize ?? 1,
     };
     validateTrainConfig(this.config);
     if (docs.length === 0) {
@@ -138,9 +140,9 @@ export class Trainer {
     if (this.done) throw new RangeError(`training is done: all ${this.config.steps} steps have run`);
     const step = this.nextStep;
     const numSteps = this.config.steps;
-    const doc = this.docs[step % this.docs.length];
+    const batch = this.batchAt(step); // microgpt's [docs[step % docs.length]] when batchSize is 1
     this.#loadEngine();
-    const loss = this.#engine.lossAndGradient([doc]); // forward and backward
+    const loss = this.#engine.lossAndGradient(batch); // forward and backward
     checkLoss(loss, step);
     const learningRate = this.adam.learningRateAt(step, numSteps);
     this.#engine.update(this.adam, step, numSteps); // Adam, with the learning rate decayed linearly
@@ -148,6 +150,16 @@ export class Trainer {
     this.#modelStale = true;
     if (this.modelSync === "every-step" || this.done) this.syncModel();
     return { step, numSteps, loss, learningRate };
+  }
+
+  /**
+   * The documents step `step` trains on: with batch size B, documents `step*B .. step*B+B-1`,
+   * wrapping around the list (so B = 1 is microgpt's `docs[step % docs.length]`, and every
+   * document comes round once per `docs.length / B` steps).
+   */
+  batchAt(step: number): Batch {
+    const B = batchSizeOf(this.config);
+    return Array.from({ length: B }, (_, b) => this.docs[(step * B + b) % this.docs.length]);
   }
 
   #loadEngine(): void {

@@ -19,9 +19,11 @@ Deno.test("deno task train reproduces microgpt.py on names.txt, seed 42", async 
   await t.step("default engine (fast)", async () => {
     assertSameOutput(await train([]), expected, "names.txt");
   });
-  await t.step("--engine value", async () => {
-    assertSameOutput(await train(["--engine", "value"]), expected, "names.txt, --engine value");
-  });
+  for (const engine of ["value", "tensor"]) {
+    await t.step(`--engine ${engine}`, async () => {
+      assertSameOutput(await train(["--engine", engine]), expected, `names.txt, --engine ${engine}`);
+    });
+  }
 });
 
 Deno.test("deno task train reproduces microgpt.py on makemore's names, seed 42", async (t) => {
@@ -30,9 +32,11 @@ Deno.test("deno task train reproduces microgpt.py on makemore's names, seed 42",
   await t.step("default engine (fast)", async () => {
     assertSameOutput(await train(data), expected, "makemore");
   });
-  await t.step("--engine value", async () => {
-    assertSameOutput(await train([...data, "--engine", "value"]), expected, "makemore, --engine value");
-  });
+  for (const engine of ["value", "tensor"]) {
+    await t.step(`--engine ${engine}`, async () => {
+      assertSameOutput(await train([...data, "--engine", engine]), expected, `makemore, --engine ${engine}`);
+    });
+  }
 });
 
 interface FixtureCase {
@@ -46,7 +50,7 @@ const cases: FixtureCase[] = JSON.parse(
 Deno.test("other seeds, shapes and data match the Python program", async (t) => {
   for (const { name, args } of cases) {
     const expected = await Deno.readTextFile(new URL(`fixtures/microgpt-${name}.txt`, import.meta.url));
-    for (const engine of ["value", "fast"]) {
+    for (const engine of ["value", "fast", "tensor"]) {
       await t.step(`${name} (--engine ${engine})`, async () => {
         assertSameOutput(await train([...args, "--engine", engine]), expected, `${name}, ${engine}`);
       });

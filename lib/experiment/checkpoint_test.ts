@@ -146,6 +146,16 @@ Deno.test("parseCheckpoint() rejects broken files with one line", async (t) => {
     ["garbage", "\u0000\u0001binary", /is not valid JSON/],
     ["NaN in the text", text.replace(/("wte": \[\n\s*\[)[^,]+/, "$1NaN"), /is not valid JSON/],
     [
+      "bad batch size",
+      edit((j) => (j.experiment.train.batchSize = -4)),
+      /bad experiment config: batchSize must be a positive integer, got -4/,
+    ],
+    [
+      "batch size of the wrong type",
+      edit((j) => (j.experiment.train.batchSize = "4" as unknown as number)),
+      /experiment\.train\.batchSize is not a finite number/,
+    ],
+    [
       "bad config",
       edit((j) => (j.experiment.model.nHead = 3)),
       /bad experiment config: nEmbd \(8\) must be divisible by nHead \(3\)/,

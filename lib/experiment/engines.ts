@@ -10,15 +10,18 @@ import type { Engine } from "../engine.ts";
 import { ConfigError } from "../errors.ts";
 import { FastEngine } from "../fast/engine.ts";
 import type { GPT } from "../model.ts";
+import { TensorEngine } from "../tensor/engine.ts";
 import { ValueEngine } from "../value_engine.ts";
 
 /**
  * Every engine, by name: `value`, the readable scalar autograd graph of `lib/value.ts`; `fast`,
- * flat arrays and a hand-written backward pass (the same numbers, about 100 times sooner).
+ * flat arrays and a hand-written backward pass (the same numbers, about 100 times sooner);
+ * `tensor`, an autograd over matrices (`lib/tensor/`), the same model in a dozen matrix ops.
  */
 export const ENGINES = {
   value: (model: GPT): Engine => new ValueEngine(model),
   fast: (model: GPT): Engine => new FastEngine(model),
+  tensor: (model: GPT): Engine => new TensorEngine(model),
 } as const;
 
 /** The name of an engine in `ENGINES`. */
@@ -26,6 +29,19 @@ export type EngineName = keyof typeof ENGINES;
 
 /** The engines' names, for flags and menus. */
 export const ENGINE_NAMES: readonly EngineName[] = Object.keys(ENGINES) as EngineName[];
+
+/**
+ * The engines' names as a sentence reads them: `value, fast or tensor`.
+ *
+ * @example
+ * ```ts
+ * import { engineList } from "./engines.ts";
+ * console.log(engineList()); // value, fast or tensor
+ * ```
+ */
+export function engineList(): string {
+  return `${ENGINE_NAMES.slice(0, -1).join(", ")} or ${ENGINE_NAMES[ENGINE_NAMES.length - 1]}`;
+}
 
 /**
  * True for the name of an engine in `ENGINES`.
@@ -45,7 +61,7 @@ export function engineName(name: string): EngineName {
   if (isEngineName(name)) return name;
   throw new ConfigError(
     ["engine"],
-    (n) => `unknown engine '${name}'; use ${n("engine")} ${ENGINE_NAMES.join(" or ")}`,
+    (n) => `unknown engine '${name}'; use ${n("engine")} ${engineList()}`,
   );
 }
 

@@ -9,6 +9,7 @@
 
 import { Adam } from "../adam.ts";
 import {
+  batchSizeOf,
   DEFAULT_CONFIG,
   DEFAULT_TRAIN_CONFIG,
   type GPTConfig,
@@ -128,6 +129,7 @@ export const FIXED_WHEN_RESUMING: readonly string[] = [
   "seed",
   ...Object.keys(DEFAULT_CONFIG),
   ...Object.keys(DEFAULT_TRAIN_CONFIG),
+  "batchSize",
   ...Object.keys(DEFAULT_VALIDATION).map((key) => `validation.${key}`),
   "validation.fraction",
 ];
@@ -135,6 +137,7 @@ export const FIXED_WHEN_RESUMING: readonly string[] = [
 /** The value of a `FIXED_WHEN_RESUMING` field in a config (undefined for validation's when it is off). */
 function fixedSetting(config: ExperimentConfig, field: string): unknown {
   if (field === "seed") return config.seed;
+  if (field === "batchSize") return batchSizeOf(config.train); // absent is 1
   if (field.startsWith("validation.")) return config.validation?.[field.slice(11) as keyof ValidationConfig];
   return field in config.model
     ? config.model[field as keyof GPTConfig]

@@ -160,6 +160,22 @@ Deno.test("resume equivalence", async (t) => {
     fast.record.losses.forEach((loss, i) => assert.ok(Math.abs(loss - whole.record.losses[i]) < 1e-9));
     assert.deepEqual(fast.record.timings.segments.map((s) => s.engine), ["value", "fast"]);
   });
+  await t.step("with a batch size: the checkpoint carries it and the resumed run keeps it", async () => {
+    const batched = config({ engine: "tensor", train: { steps: 12, batchSize: 4 } });
+    const whole = await runExperiment(batched, { data: DATA });
+    assert.notDeepEqual(
+      whole.record.losses,
+      (await runExperiment(config({ train: { steps: 12 } }), { data: DATA })).record.losses,
+    );
+    const first = await runExperiment(batched, { data: DATA, stopAt: 5 });
+    const checkpoint = parseCheckpoint(checkpointToJson(first.checkpoint), "mem");
+    assert.equal(checkpoint.experiment.train.batchSize, 4);
+    const resumed = await resumeExperiment(checkpoint, { engine: "fast" }, { data: DATA });
+    assert.equal(resumed.record.config.train.batchSize, 4);
+    assert.deepEqual(resumed.record.losses.slice(0, 5), whole.record.losses.slice(0, 5));
+    resumed.record.losses.forEach((loss, i) => assert.ok(Math.abs(loss - whole.record.losses[i]) < 1e-12));
+    assert.deepEqual(resumed.record.samples, whole.record.samples);
+  });
   await t.step("resuming with other sampling settings only changes the samples", async () => {
     const first = await runExperiment(cfg, { data: DATA, stopAt: 30 });
     const more = await resumeExperiment(first.checkpoint, { sample: { numSamples: 8 } }, { data: DATA });
@@ -187,6 +203,10 @@ Deno.test("resume mismatches are one-line UsageErrors", async (t) => {
     await assert.rejects(
       () => runExperiment(config({ train: { steps: 50 } }), { data: DATA, resume: checkpoint }),
       /cannot resume: steps is 50 but the checkpoint.s run used 40/,
+    );
+    await assert.rejects(
+      () => runExperiment(config({ train: { steps: 40, batchSize: 2 } }), { data: DATA, resume: checkpoint }),
+      /cannot resume: batchSize is 2 but the checkpoint.s run used 1/,
     );
     await assert.rejects(
       () => runExperiment(config({ validation: { fraction: 0.1 } }), { data: DATA, resume: checkpoint }),

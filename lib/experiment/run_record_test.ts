@@ -45,7 +45,13 @@ Deno.test("experimentConfig()", async (t) => {
       [() => experimentConfig({ validation: { fraction: 2 } }), /^validation\.fraction must be/, [
         "validation.fraction",
       ]],
-      [() => experimentConfig({ engine: "gpu" as "fast" }), /use engine value or fast/, ["engine"]],
+      [() => experimentConfig({ engine: "gpu" as "fast" }), /use engine value, fast or tensor/, ["engine"]],
+      [() => experimentConfig({ train: { batchSize: 0 } }), /^batchSize must be a positive integer, got 0/, [
+        "batchSize",
+      ]],
+      [() => experimentConfig({ train: { batchSize: 2.5 } }), /^batchSize must be a positive integer/, [
+        "batchSize",
+      ]],
     ];
     for (const [make, pattern, fields] of cases) {
       assert.throws(make, (e: Error) => {
@@ -71,7 +77,7 @@ Deno.test("parseExperimentConfig()", async (t) => {
       [{ ...good, train: { ...good.train, steps: "10" } }, /: train\.steps is not a finite number/],
       [{ ...good, seed: "42" }, /: seed is not a finite number/],
       [{ ...good, validation: { fraction: 0.1, every: 5 } }, /: validation\.maxDocs is missing/],
-      [{ ...good, engine: "gpu" }, /: engine is not an engine \(value, fast\)/],
+      [{ ...good, engine: "gpu" }, /: engine is not an engine \(value, fast, tensor\)/],
       [
         { ...good, model: { ...good.model, nHead: 5 } },
         /bad experiment config: nEmbd \(16\) must be divisible by nHead \(5\)/,

@@ -64,7 +64,15 @@ export const ExperimentConfigSchema = object({
   seed: FINITE,
   dataPath: TEXT,
   model: object({ nEmbd: FINITE, nHead: FINITE, nLayer: FINITE, blockSize: FINITE }),
-  train: object({ steps: FINITE, learningRate: FINITE, beta1: FINITE, beta2: FINITE, epsAdam: FINITE }),
+  // batchSize: absent means 1 (microgpt's step); written only by runs that set it.
+  train: object({
+    steps: FINITE,
+    learningRate: FINITE,
+    beta1: FINITE,
+    beta2: FINITE,
+    epsAdam: FINITE,
+    batchSize: v.optional(FINITE),
+  }),
   sample: object({ temperature: FINITE, numSamples: FINITE }),
   validation: v.nullable(object({ fraction: FINITE, every: FINITE, maxDocs: FINITE })),
   engine: ENGINE,

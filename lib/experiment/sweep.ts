@@ -8,6 +8,7 @@
  * @module
  */
 
+import { batchSizeOf } from "../config.ts";
 import { readDataFile } from "../data.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { meanStd } from "../stats.ts";
@@ -32,6 +33,7 @@ export type SweepSetting =
   | "blockSize"
   | "steps"
   | "learningRate"
+  | "batchSize"
   | "temperature";
 
 /** Every grid setting, in the order tables show them. */
@@ -42,6 +44,7 @@ export const SWEEP_SETTINGS: readonly SweepSetting[] = [
   "blockSize",
   "steps",
   "learningRate",
+  "batchSize",
   "temperature",
 ];
 
@@ -64,6 +67,8 @@ export function settingOf(config: ExperimentConfig, setting: SweepSetting): numb
     case "steps":
     case "learningRate":
       return config.train[setting];
+    case "batchSize":
+      return batchSizeOf(config.train);
     case "temperature":
       return config.sample.temperature;
     default:
@@ -75,6 +80,7 @@ function withSetting(config: ExperimentConfig, setting: SweepSetting, value: num
   switch (setting) {
     case "steps":
     case "learningRate":
+    case "batchSize":
       return { ...config, train: { ...config.train, [setting]: value } };
     case "temperature":
       return { ...config, sample: { ...config.sample, temperature: value } };

@@ -3,7 +3,7 @@ import { UsageError } from "../errors.ts";
 import { meanStd } from "../stats.ts";
 import { runExperiment } from "./experiment.ts";
 import { type RunRecord, withoutTimings } from "./run_record.ts";
-import { groupTable, runSweep, sweepConfigs, sweepTable, varyingSettings } from "./sweep.ts";
+import { groupTable, runSweep, settingOf, sweepConfigs, sweepTable, varyingSettings } from "./sweep.ts";
 
 const NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail"];
 
@@ -23,6 +23,15 @@ Deno.test("sweepConfigs()", async (t) => {
       ]],
     );
     assert.ok(configs.every((c) => c.train.steps === 7 && c.engine === "fast"));
+  });
+  await t.step("the batch size is a grid axis; a config without one reads as 1", () => {
+    const configs = sweepConfigs({ seeds: [1], grid: { batchSize: [1, 4, 16] } });
+    assert.deepEqual(configs.map((c) => c.train.batchSize), [1, 4, 16]);
+    assert.equal(settingOf(sweepConfigs({ seeds: [1] })[0], "batchSize"), 1);
+    assert.throws(
+      () => sweepConfigs({ seeds: [1], grid: { batchSize: [0] } }),
+      /batchSize must be a positive integer/,
+    );
   });
   await t.step("an invalid combination or an empty list is a UsageError before any run", () => {
     assert.throws(() => sweepConfigs({ seeds: [] }), /at least one seed/);

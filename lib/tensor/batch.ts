@@ -6,7 +6,7 @@
  */
 
 /** B documents as `[B*T]` rows: document b's position t is row `b*T + t`. */
-export interface Batch {
+export interface PaddedBatch {
   /** Number of documents. */
   B: number;
   /** Positions per document: the longest document's, at most the context. */
@@ -38,7 +38,7 @@ export function makeBatch(
   docs: readonly (readonly number[])[],
   blockSize: number,
   vocabSize = Infinity,
-): Batch {
+): PaddedBatch {
   if (docs.length === 0) throw new RangeError("a batch needs at least one document");
   const lengths = docs.map((doc) => {
     const n = Math.min(blockSize, doc.length - 1);
@@ -78,7 +78,7 @@ function requireToken(token: number, vocabSize: number): void {
  * console.log(sequenceBatch([26, 4]).T); // 2
  * ```
  */
-export function sequenceBatch(tokens: readonly number[], vocabSize = Infinity): Batch {
+export function sequenceBatch(tokens: readonly number[], vocabSize = Infinity): PaddedBatch {
   for (const token of tokens) requireToken(token, vocabSize);
   const T = tokens.length;
   return {

@@ -8,7 +8,8 @@
 
 import type { GPTConfig } from "../config.ts";
 import type { GPT } from "../model.ts";
-import type { Batch } from "./batch.ts";
+import { layerName, parameterLayout } from "../parameters.ts";
+import type { PaddedBatch } from "./batch.ts";
 import {
   add,
   concatCols,
@@ -38,9 +39,33 @@ export interface TensorLayer {
 }
 
 /**
+ * One attention head: `softmax(q k^T / sqrt(headDim)) v` for queries `q` [Tq][hd] over keys `k` and
+ * values `v` [Tk][hd]. With `causal`, query row `t` sees keys `0..t` only (a document's own past).
+ * Gives the head's output [Tq][hd] and its attention weights [Tq][Tk].
+ *
+ * @example
+ * ```ts
+ * import { attentionHead } from "./gpt.ts";
+ * import { Tensor } from "./tensor.ts";
+ * const q = Tensor.from([[1], [1]]), k = Tensor.from([[0], [0]]), v = Tensor.from([[5], [7]]);
+ * const { out, weights } = attentionHead(q, k, v, true);
+ * console.log(out.toArray(), weights.toArray()); // [ [ 5 ], [ 6 ] ] [ [ 1, 0 ], [ 0.5, 0.5 ] ]
+ * ```
+ */
+export function attentionHead(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  causal: boolean,
+): { out: Tensor; weights: Tensor } {
+  const weights = softmax(scale(linear(q, k), (q.cols ** 0.5) ** -1), { causal }); // [Tq][Tk]
+  return { out: matmul(weights, v), weights }; // [Tq][hd]
+}
+
+/**
  * Causal self-attention of `qkv` [B*T][3*nEmbd] (each row: the query, key and value of one
- * position), per document and per head: `softmax(q k^T / sqrt(headDim))` with a causal mask,
- * times `v`; the heads side by side, the documents one below the other. Gives [B*T][nEmbd].
+ * position), per document and per head (`attentionHead`); the heads side by side, the documents
+ * one below the other. Gives [B*T][nEmbd].
  *
  * @example
  * ```ts
@@ -66,8 +91,7 @@ export function causalSelfAttention(qkv: Tensor, B: number, T: number, nHead: nu
       const q = slice(qkv, b * T, T, h * hd, hd); // [T][hd]
       const k = slice(qkv, b * T, T, C + h * hd, hd); // [T][hd]
       const v = slice(qkv, b * T, T, 2 * C + h * hd, hd); // [T][hd]
-      const att = softmax(scale(linear(q, k), (hd ** 0.5) ** -1), { causal: true }); // [T][T]
-      heads.push(matmul(att, v)); // [T][hd]
+      heads.push(attentionHead(q, k, v, true).out); // [T][hd]
     }
     docs.push(concatCols(heads)); // [T][C]
   }
@@ -84,7 +108,7 @@ export function causalSelfAttention(qkv: Tensor, B: number, T: number, nHead: nu
  * import { DEFAULT_CONFIG } from "../config.ts";
  * import { GPT } from "../model.ts";
  * import { Random } from "../random.ts";
- * import { documentLoss } from "../train.ts";
+ * import { documentLoss } from "../value_engine.ts";
  * import { makeBatch } from "./batch.ts";
  * import { TensorGPT } from "./gpt.ts";
  * const model = GPT.init(DEFAULT_CONFIG, 27, new Random(42));
@@ -112,27 +136,34 @@ export class TensorGPT {
   constructor(model: GPT) {
     this.config = model.config;
     this.vocabSize = model.vocabSize;
-    this.weights = Float64Array.from(model.parameters, (p) => p.data);
+    this.weights = model.getWeights();
     this.grads = new Float64Array(this.weights.length);
-    const { nEmbd: C, nLayer, blockSize } = this.config;
-    const layout = parameterOffsets(model);
-    const view = (name: string, rows: number, cols: number): Tensor => {
-      const start = layout.get(name)!;
-      const end = start + rows * cols;
-      return new Tensor(rows, cols, this.weights.subarray(start, end), {
-        grad: this.grads.subarray(start, end),
+    const { nEmbd: C, nLayer } = this.config;
+    const { slots } = parameterLayout(this.config, this.vocabSize);
+    // A matrix as a tensor over its stretch of `weights` and `grads`; `rows` may cover the next matrices too.
+    const view = (name: string, rows = slots.get(name)!.rows): Tensor => {
+      const { offset, cols } = slots.get(name)!;
+      const end = offset + rows * cols;
+      return new Tensor(rows, cols, this.weights.subarray(offset, end), {
+        grad: this.grads.subarray(offset, end),
       });
     };
-    this.wte = view("wte", this.vocabSize, C);
-    this.wpe = view("wpe", blockSize, C);
-    this.lmHead = view("lm_head", this.vocabSize, C);
+    this.wte = view("wte");
+    this.wpe = view("wpe");
+    this.lmHead = view("lm_head");
     this.layers = [];
     for (let l = 0; l < nLayer; l++) {
+      const [wq, wk, wv] = (["attnWq", "attnWk", "attnWv"] as const).map((f) =>
+        slots.get(layerName(l, f))!.offset
+      );
+      if (wk !== wq + C * C || wv !== wk + C * C) {
+        throw new Error("the parameter layout must keep attn_wq, attn_wk and attn_wv next to each other");
+      }
       this.layers.push({
-        attnWqkv: view(`layer${l}.attn_wq`, 3 * C, C), // attn_wk and attn_wv follow attn_wq
-        attnWo: view(`layer${l}.attn_wo`, C, C),
-        mlpFc1: view(`layer${l}.mlp_fc1`, 4 * C, C),
-        mlpFc2: view(`layer${l}.mlp_fc2`, C, 4 * C),
+        attnWqkv: view(layerName(l, "attnWq"), 3 * C), // attn_wk and attn_wv follow attn_wq
+        attnWo: view(layerName(l, "attnWo")),
+        mlpFc1: view(layerName(l, "mlpFc1")),
+        mlpFc2: view(layerName(l, "mlpFc2")),
       });
     }
     this.qkvRows = qkvGradientOrder(C, this.config.nHead);
@@ -143,19 +174,34 @@ export class TensorGPT {
   }
 
   /** The next-token logits of every row of the batch, [B*T][vocabSize]. */
-  logits(batch: Batch): Tensor {
-    const { B, T } = batch;
-    let x = rmsnorm(add(embedding(this.wte, batch.tokens), embedding(this.wpe, batch.positions))); // [B*T][C]
-    for (const layer of this.layers) {
-      const qkv = linear(rmsnorm(x), layer.attnWqkv, this.qkvOrder()); // [B*T][3C]
-      x = add(linear(causalSelfAttention(qkv, B, T, this.config.nHead), layer.attnWo), x); // [B*T][C]
-      x = add(linear(relu(linear(rmsnorm(x), layer.mlpFc1)), layer.mlpFc2), x); // [B*T][C]
+  logits(batch: PaddedBatch): Tensor {
+    const { B, T, tokens, positions, targets } = batch;
+    const attend = (qkv: Tensor) => causalSelfAttention(qkv, B, T, this.config.nHead);
+    return this.forward(tokens, positions, attend, this.lmHeadOrder(targets));
+  }
+
+  /**
+   * The whole model on rows of (token, position): embeddings, the layers, the logits [rows][V].
+   * `attend(qkv, layer)` is attention: over each document of a batch (`logits`), or over a
+   * sequence's cached keys and values (`TensorSequence`). `order` is lm_head's gradient order.
+   */
+  forward(
+    tokens: Int32Array, // [rows]
+    positions: Int32Array, // [rows]
+    attend: (qkv: Tensor, layer: number) => Tensor,
+    order: SumOrder = lastFirst(this.vocabSize),
+  ): Tensor {
+    let x = rmsnorm(add(embedding(this.wte, tokens), embedding(this.wpe, positions))); // [rows][C]
+    for (const [l, layer] of this.layers.entries()) {
+      const qkv = linear(rmsnorm(x), layer.attnWqkv, this.qkvOrder()); // [rows][3C]
+      x = add(linear(attend(qkv, l), layer.attnWo), x); // [rows][C]
+      x = add(linear(relu(linear(rmsnorm(x), layer.mlpFc1)), layer.mlpFc2), x); // [rows][C]
     }
-    return linear(x, this.lmHead, this.lmHeadOrder(batch.targets)); // [B*T][V]
+    return linear(x, this.lmHead, order); // [rows][V]
   }
 
   /** The batch's loss, [1][1]: the mean over documents of each document's mean position loss. */
-  loss(batch: Batch): Tensor {
+  loss(batch: PaddedBatch): Tensor {
     return documentMeanLoss(crossEntropy(this.logits(batch), batch.targets), batch.lengths);
   }
 
@@ -219,28 +265,4 @@ function targetLastOrder(vocabSize: number, target: number): Int32Array {
   for (let r = vocabSize - 1; r >= 0; r--) if (r !== target) order.push(r);
   order.push(target);
   return Int32Array.from(order);
-}
-
-/**
- * Where each named matrix of `model` (`wte`, `layer0.attn_wq`, ...) starts in the flat list of
- * its parameters.
- *
- * @example
- * ```ts
- * import { DEFAULT_CONFIG } from "../config.ts";
- * import { GPT } from "../model.ts";
- * import { Random } from "../random.ts";
- * import { parameterOffsets } from "./gpt.ts";
- * const offsets = parameterOffsets(GPT.init(DEFAULT_CONFIG, 27, new Random(42)));
- * console.log(offsets.get("lm_head"), offsets.get("layer0.attn_wq")); // 688 1120
- * ```
- */
-export function parameterOffsets(model: GPT): Map<string, number> {
-  const offsets = new Map<string, number>();
-  let offset = 0;
-  for (const [name, matrix] of model.stateDict()) {
-    offsets.set(name, offset);
-    for (const row of matrix) offset += row.length;
-  }
-  return offsets;
 }

@@ -10,4 +10,5 @@ export * from "./ops.ts";
 export * from "./gradcheck.ts";
 export * from "./batch.ts";
 export * from "./gpt.ts";
+export * from "./sequence.ts";
 export * from "./engine.ts";

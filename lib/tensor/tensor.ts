@@ -117,6 +117,30 @@ export class Tensor {
     if (seed !== undefined && seed.length !== this.size) {
       throw new RangeError(`backward()'s seed has ${seed.length} numbers, the tensor ${this.size}`);
     }
+    const topo = this.topologicalOrder();
+    const g = this.grad;
+    if (seed === undefined) g[0] += 1;
+    else for (let i = 0; i < g.length; i++) g[i] += seed[i];
+    for (let i = topo.length - 1; i >= 0; i--) {
+      const t = topo[i];
+      if (t.backwardFn !== null) t.backwardFn(t.grad);
+    }
+  }
+
+  /**
+   * Every tensor this one depends on (itself last), each after its inputs: micrograd's depth-first
+   * order. Its length is the number of ops (and leaves) of the graph, where the `Value` engine's
+   * graph has one node per number.
+   *
+   * @example
+   * ```ts
+   * import { Tensor } from "./tensor.ts";
+   * import { add, scale } from "./ops.ts";
+   * const x = Tensor.from([[1, 2]]);
+   * console.log(add(scale(x, 2), x).topologicalOrder().map(String)); // [ "Tensor[1][2]", "Tensor[1][2]", "Tensor[1][2]" ]
+   * ```
+   */
+  topologicalOrder(): Tensor[] {
     const topo: Tensor[] = [];
     const visited = new Set<Tensor>();
     const visit = (t: Tensor): void => {
@@ -126,13 +150,7 @@ export class Tensor {
       topo.push(t);
     };
     visit(this);
-    const g = this.grad;
-    if (seed === undefined) g[0] += 1;
-    else for (let i = 0; i < g.length; i++) g[i] += seed[i];
-    for (let i = topo.length - 1; i >= 0; i--) {
-      const t = topo[i];
-      if (t.backwardFn !== null) t.backwardFn(t.grad);
-    }
+    return topo;
   }
 
   /** Shown in notebooks and the REPL: `Tensor[2][3]`. */
