@@ -1,8 +1,9 @@
 /**
- * `deno task bench`: the readable `Value` engine against the fast engine, on the same work in
- * one process. First microgpt's default run (names.txt, seed 42, 1000 steps) on each engine,
- * then per-step times as the model grows. Prints a report; times are wall-clock, so note the
- * machine's load (printed in the header) when you compare runs.
+ * `deno task bench`: the engines side by side, on the same work in one process. First
+ * microgpt's default run (names.txt, seed 42, 1000 steps) on the Value and fast engines, then
+ * per-step times as the model grows, then every engine (value, fast, tensor) at batch sizes 1
+ * and 16. Prints a report; times are wall-clock, so note the machine's load (printed in the
+ * header) when you compare runs.
  *
  * @module
  */
@@ -10,7 +11,7 @@
 import os from "node:os";
 import { DEFAULT_CONFIG, type GPTConfig } from "../lib/config.ts";
 import { type Dataset, loadDataset } from "../lib/dataset.ts";
-import { createEngine } from "../lib/experiment/engines.ts";
+import { createEngine, ENGINE_NAMES, type EngineName } from "../lib/experiment/engines.ts";
 import { timeTraining, type TrainingTiming } from "../lib/experiment/timing.ts";
 import { formatTable } from "../lib/format.ts";
 import { GPT } from "../lib/model.ts";
@@ -208,6 +209,51 @@ function scalingTable(work: Dataset): void {
   console.log("average), so block_size 32 changes little: a step costs what its document's length costs.");
 }
 
+/** Steps timed per engine and batch size: about a second of work each (the Value engine's B = 16 step is ~0.1 s). */
+const BATCH_STEPS: Record<EngineName, Record<number, number>> = {
+  value: { 1: 150, 16: 10 },
+  fast: { 1: 1000, 16: 100 },
+  tensor: { 1: 1000, 16: 100 },
+};
+
+/** Every engine at batch sizes 1 and 16: time per step, tokens per second, and each against the tensor engine. */
+function batchTable(work: Dataset): void {
+  const rows: string[][] = [];
+  for (const batchSize of [1, 16]) {
+    const timings = new Map<EngineName, TrainingTiming>();
+    for (const engine of ENGINE_NAMES) {
+      const steps = BATCH_STEPS[engine][batchSize];
+      const run = () =>
+        timeTraining(freshModel(work, DEFAULT_CONFIG), work.tokens, { engine, steps, batchSize });
+      run(); // warm-up
+      timings.set(engine, bestOf(engine === "value" ? 1 : 3, [run])[0]);
+    }
+    const tensor = timings.get("tensor")!;
+    for (const [engine, t] of timings) {
+      rows.push([
+        engine,
+        String(batchSize),
+        String(t.steps),
+        t.msPerStep.toFixed(3),
+        (t.stepsPerSecond * batchSize).toFixed(0),
+        t.tokensPerSecond.toFixed(0),
+        `${(t.tokensPerSecond / tensor.tokensPerSecond).toFixed(2)}x`,
+      ]);
+    }
+  }
+  console.log("\n## minibatches: every engine at batch size 1 and 16 (microgpt's model)\n");
+  console.log(table(["engine", "batch", "steps", "ms/step", "docs/s", "tokens/s", "vs tensor"], rows));
+  console.log(
+    "\nEach row trains microgpt's model from seed 42 on the first documents of names.txt, B per step",
+  );
+  console.log(
+    '(step s takes documents sB..sB+B-1); tokens/s counts the positions trained on. "vs tensor" is',
+  );
+  console.log(
+    "tokens/s over the tensor engine's at the same batch size. Best of 3 after a warm-up (value: one run).",
+  );
+}
+
 if (import.meta.main) {
   const started = performance.now();
   console.log("# microgpt engines benchmark (deno task bench)\n");
@@ -215,5 +261,6 @@ if (import.meta.main) {
   const work = await loadDataset(DATA_PATH, SEED);
   defaultRun(work);
   scalingTable(work);
+  batchTable(work);
   console.log(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }

@@ -57,3 +57,12 @@ Deno.test("other seeds, shapes and data match the Python program", async (t) => 
     }
   }
 });
+
+Deno.test("--batch-size 4: every engine prints the same bytes (the PyTorch port's rule: step s takes documents 4s..4s+3)", async () => {
+  const args = ["--batch-size", "4", "--steps", "60", "--samples", "5"];
+  const value = await train([...args, "--engine", "value"]);
+  assert.match(value, /^step {3}60 \/ {3}60 \| loss \d\.\d{4}$/m);
+  for (const engine of ["fast", "tensor"]) {
+    assertSameOutput(await train([...args, "--engine", engine]), value, `--batch-size 4, --engine ${engine}`);
+  }
+});

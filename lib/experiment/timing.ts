@@ -13,8 +13,10 @@ import { createEngine, type EngineName } from "./engines.ts";
 export interface TimeTrainingOptions {
   /** The engine to time, by name. */
   engine: EngineName;
-  /** Steps to run and time; step `s` trains on `docs[s % docs.length]`. */
+  /** Steps to run and time; step `s` trains on `docs[s % docs.length]` (or the next `batchSize` documents). */
   steps: number;
+  /** Documents per step (default 1). */
+  batchSize?: number;
   /** The `Trainer` option; default `"every-step"` (it changes nothing for the Value engine). */
   modelSync?: ModelSync;
 }
@@ -31,6 +33,8 @@ export interface TrainingTiming {
   msPerStep: number;
   /** Steps per second. */
   stepsPerSecond: number;
+  /** Positions trained on per second (each document's, up to the context): the work done, whatever the batch size. */
+  tokensPerSecond: number;
   /** The loss of every step. */
   losses: number[];
 }
@@ -62,9 +66,14 @@ export function timeTraining(
   const { engine, steps } = options;
   const trainer = new Trainer(model, docs, {
     steps,
+    batchSize: options.batchSize,
     engine: createEngine(engine, model),
     modelSync: options.modelSync,
   });
+  let tokens = 0;
+  for (let s = 0; s < steps; s++) {
+    for (const doc of trainer.batchAt(s)) tokens += Math.min(model.config.blockSize, doc.length - 1);
+  }
   const losses: number[] = new Array(steps);
   const start = performance.now();
   for (let s = 0; s < steps; s++) losses[s] = trainer.step().loss;
@@ -75,6 +84,7 @@ export function timeTraining(
     seconds,
     msPerStep: (seconds * 1000) / steps,
     stepsPerSecond: steps / seconds,
+    tokensPerSecond: tokens / seconds,
     losses,
   };
 }

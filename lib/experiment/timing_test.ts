@@ -39,5 +39,19 @@ Deno.test("timeTraining()", async (t) => {
     assert.ok(timing.seconds > 0);
     assert.ok(Math.abs(timing.msPerStep - timing.seconds * 1000 / 5) < 1e-9);
     assert.ok(Math.abs(timing.stepsPerSecond - 5 / timing.seconds) < 1e-6 * timing.stepsPerSecond);
+    // positions trained on: 5, 7, 4, 5, 7 (a document of n characters has n + 1 positions)
+    assert.ok(Math.abs(timing.tokensPerSecond - 28 / timing.seconds) < 1e-6 * timing.tokensPerSecond);
+  });
+
+  await t.step("with a batch size: the next documents per step, counted in tokens/s", () => {
+    const batched = timeTraining(GPT.init(DEFAULT_CONFIG, 27, new Random(4)), DOCS, {
+      engine: "tensor",
+      steps: 2,
+      batchSize: 2,
+    });
+    const expected = train(GPT.init(DEFAULT_CONFIG, 27, new Random(4)), DOCS, { steps: 2, batchSize: 2 });
+    assert.deepEqual(batched.losses, expected.losses);
+    // step 0: documents 0 and 1 (5 + 7 positions), step 1: documents 2 and 0 (4 + 5)
+    assert.ok(Math.abs(batched.tokensPerSecond - 21 / batched.seconds) < 1e-6 * batched.tokensPerSecond);
   });
 });
