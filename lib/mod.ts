@@ -1,7 +1,9 @@
 /**
  * microgpt in TypeScript: the public surface of the library, for notebooks and programs. This
  * file only re-exports; each idea lives in its own file, in layers (README, Layout): the core
- * (`lib/*.ts`), the engines (`lib/fast/`), plots (`lib/plot/`) and experiments (`lib/experiment/`).
+ * (`lib/*.ts`), the engines (`lib/fast/`, `lib/tensor/`), plots (`lib/plot/`) and experiments
+ * (`lib/experiment/`). The tensor ops (`linear`, `softmax`, ... on matrices) share names with the
+ * core's scalar ones: import them from `lib/tensor/ops.ts` (`import * as F from ".../ops.ts"`).
  *
  * @example
  * ```ts
@@ -35,6 +37,12 @@ export * from "./sample.ts";
 export * from "./version.ts";
 // The fast engine.
 export * from "./fast/engine.ts";
+// The tensor engine: tensors, the GPT on them, minibatches (its ops: lib/tensor/ops.ts).
+export { Tensor } from "./tensor/tensor.ts";
+export { attentionHead, causalSelfAttention, TensorGPT } from "./tensor/gpt.ts";
+export { makeBatch, type PaddedBatch, sequenceBatch } from "./tensor/batch.ts";
+export { TensorSequence } from "./tensor/sequence.ts";
+export { TensorEngine } from "./tensor/engine.ts";
 // Experiments: engines by name, timing, records, checkpoints, validation, sweeps.
 export * from "./experiment/engines.ts";
 export * from "./experiment/timing.ts";

@@ -53,6 +53,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
   for (let i = 0; i < y.length; i++) y[i] = a.data[i] + b.data[i];
   return new Tensor(a.rows, a.cols, y, {
     parents: [a, b],
+    op: "add",
     backward: (dy) => {
       const da = a.grad;
       const db = b.grad;
@@ -79,6 +80,7 @@ export function scale(x: Tensor, c: number): Tensor {
   for (let i = 0; i < y.length; i++) y[i] = x.data[i] * c;
   return new Tensor(x.rows, x.cols, y, {
     parents: [x],
+    op: "scale",
     backward: (dy) => {
       const dx = x.grad;
       for (let i = 0; i < dy.length; i++) dx[i] += c * dy[i];
@@ -101,6 +103,7 @@ export function relu(x: Tensor): Tensor {
   for (let i = 0; i < y.length; i++) y[i] = x.data[i] > 0 ? x.data[i] : 0;
   return new Tensor(x.rows, x.cols, y, {
     parents: [x],
+    op: "relu",
     backward: (dy) => {
       const dx = x.grad;
       for (let i = 0; i < dy.length; i++) dx[i] += (x.data[i] > 0 ? 1 : 0) * dy[i];
@@ -173,6 +176,7 @@ export function linear(x: Tensor, w: Tensor, order: SumOrder = lastFirst(w.rows)
   }
   return new Tensor(N, nout, y, {
     parents: [x, w],
+    op: "linear",
     backward: (dy) => {
       // A zero in dy (a padding row, a unit the ReLU switched off) adds only zeros: skipping it
       // leaves every sum's bits as they are (a gradient starts at +0 and never becomes -0).
@@ -224,6 +228,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   return new Tensor(M, N, y, {
     parents: [a, b],
+    op: "matmul",
     backward: (dy) => {
       const da = a.grad;
       const db = b.grad;
@@ -275,6 +280,7 @@ export function rmsnorm(x: Tensor): Tensor {
   }
   return new Tensor(rows, cols, y, {
     parents: [x],
+    op: "rmsnorm",
     backward: (dy) => {
       const dx = x.grad;
       for (let r = 0; r < rows; r++) {
@@ -337,6 +343,7 @@ export function softmax(x: Tensor, options: { causal?: boolean } = {}): Tensor {
   }
   return new Tensor(rows, cols, y, {
     parents: [x],
+    op: "softmax",
     backward: (dy) => {
       const dx = x.grad;
       for (let r = 0; r < rows; r++) {
@@ -383,6 +390,7 @@ export function nll(probs: Tensor, targets: Int32Array): Tensor {
   }
   return new Tensor(rows, 1, y, {
     parents: [probs],
+    op: "nll",
     backward: (dy) => {
       const dp = probs.grad;
       for (let p = 0; p < rows; p++) {
@@ -443,6 +451,7 @@ export function documentMeanLoss(losses: Tensor, lengths: readonly number[]): Te
   const y = Float64Array.of(total * (1 / B));
   return new Tensor(1, 1, y, {
     parents: [losses],
+    op: "documentMeanLoss",
     backward: (dy) => {
       const dl = losses.grad;
       const dMean = (1 / B) * dy[0];
@@ -477,6 +486,7 @@ export function embedding(table: Tensor, ids: Int32Array): Tensor {
   }
   return new Tensor(ids.length, C, y, {
     parents: [table],
+    op: "embedding",
     backward: (dy) => {
       const dt = table.grad;
       for (let p = ids.length - 1; p >= 0; p--) {
@@ -507,6 +517,7 @@ export function slice(x: Tensor, row0: number, rows: number, col0: number, cols:
   }
   return new Tensor(rows, cols, y, {
     parents: [x],
+    op: "slice",
     backward: (dy) => {
       const dx = x.grad;
       for (let r = 0; r < rows; r++) {
@@ -544,6 +555,7 @@ export function concatCols(parts: readonly Tensor[]): Tensor {
   }
   return new Tensor(rows, cols, y, {
     parents: parts,
+    op: "concatCols",
     backward: (dy) => {
       let c0 = 0;
       for (const t of parts) {
@@ -582,6 +594,7 @@ export function concatRows(parts: readonly Tensor[]): Tensor {
   }
   return new Tensor(rows, cols, y, {
     parents: parts,
+    op: "concatRows",
     backward: (dy) => {
       let offset = 0;
       for (const t of parts) {

@@ -31,18 +31,20 @@ export class Tensor {
   readonly data: Float64Array;
   /** The ops that made this tensor take these as inputs (none for a leaf). */
   readonly parents: readonly Tensor[];
+  /** The op that made it (`linear`, `softmax`, ...), or "" for a leaf: micrograd's `_op`. */
+  readonly op: string;
   private gradient: Float64Array | null;
   private readonly backwardFn: Backward | null;
 
   /**
-   * A tensor of `rows` x `cols` numbers: zeros, or `data` (not copied). An op passes its inputs
-   * and its `Backward`; a leaf (a parameter) may pass the array its gradient accumulates in.
+   * A tensor of `rows` x `cols` numbers: zeros, or `data` (not copied). An op passes its inputs,
+   * its `Backward` and its name; a leaf (a parameter) may pass the array its gradient accumulates in.
    */
   constructor(
     readonly rows: number,
     readonly cols: number,
     data?: Float64Array,
-    options: { parents?: readonly Tensor[]; backward?: Backward; grad?: Float64Array } = {},
+    options: { parents?: readonly Tensor[]; backward?: Backward; grad?: Float64Array; op?: string } = {},
   ) {
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
       throw new RangeError(`a tensor's shape must be two non-negative integers, got [${rows}][${cols}]`);
@@ -57,6 +59,7 @@ export class Tensor {
       throw new RangeError(`a [${rows}][${cols}] tensor's gradient holds ${rows * cols} numbers`);
     }
     this.parents = options.parents ?? [];
+    this.op = options.op ?? "";
     this.backwardFn = options.backward ?? null;
     this.gradient = options.grad ?? null;
   }
@@ -137,7 +140,7 @@ export class Tensor {
    * import { Tensor } from "./tensor.ts";
    * import { add, scale } from "./ops.ts";
    * const x = Tensor.from([[1, 2]]);
-   * console.log(add(scale(x, 2), x).topologicalOrder().map(String)); // [ "Tensor[1][2]", "Tensor[1][2]", "Tensor[1][2]" ]
+   * console.log(add(scale(x, 2), x).topologicalOrder().map(String)); // [ "Tensor[1][2]", "scale → Tensor[1][2]", "add → Tensor[1][2]" ]
    * ```
    */
   topologicalOrder(): Tensor[] {
@@ -153,9 +156,9 @@ export class Tensor {
     return topo;
   }
 
-  /** Shown in notebooks and the REPL: `Tensor[2][3]`. */
+  /** Shown in notebooks and the REPL: `Tensor[2][3]`, or `linear → Tensor[2][3]` for an op's result. */
   toString(): string {
-    return `Tensor${this.shape}`;
+    return `${this.op === "" ? "" : `${this.op} → `}Tensor${this.shape}`;
   }
 
   [Symbol.for("Deno.customInspect")](): string {
