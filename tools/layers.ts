@@ -22,7 +22,7 @@ export const LAYERS = [
   {
     name: "tensor",
     folder: "lib/tensor/",
-    about: "the tensor engine (room left for it)",
+    about: "the tensor engine: matrices with autograd, the GPT on them, minibatches",
   },
   {
     name: "plot",
