@@ -219,6 +219,8 @@ const BATCH_STEPS: Record<EngineName, Record<number, number>> = {
 /** Every engine at batch sizes 1 and 16: time per step, tokens per second, and each against the tensor engine. */
 function batchTable(work: Dataset): void {
   const rows: string[][] = [];
+  const summaries: string[] = [];
+  const ratio = (x: number): string => `${x >= 0.1 ? x.toFixed(2) : x.toPrecision(2)}x`;
   for (const batchSize of [1, 16]) {
     const timings = new Map<EngineName, TrainingTiming>();
     for (const engine of ENGINE_NAMES) {
@@ -237,12 +239,22 @@ function batchTable(work: Dataset): void {
         t.msPerStep.toFixed(3),
         (t.stepsPerSecond * batchSize).toFixed(0),
         t.tokensPerSecond.toFixed(0),
-        `${(t.tokensPerSecond / tensor.tokensPerSecond).toFixed(2)}x`,
+        ratio(t.tokensPerSecond / tensor.tokensPerSecond),
       ]);
     }
+    const per = (engine: EngineName) => ratio(tensor.tokensPerSecond / timings.get(engine)!.tokensPerSecond);
+    summaries.push(
+      `B = ${batchSize}: the tensor engine trains ${per("value")} the value engine's tokens/s, ${
+        per("fast")
+      } the fast engine's`,
+    );
   }
   console.log("\n## minibatches: every engine at batch size 1 and 16 (microgpt's model)\n");
   console.log(table(["engine", "batch", "steps", "ms/step", "docs/s", "tokens/s", "vs tensor"], rows));
+  console.log("");
+  for (const line of summaries) console.log(line);
+  const tensorGain = rows.filter((r) => r[0] === "tensor").map((r) => Number(r[5]));
+  console.log(`the tensor engine at B = 16: ${ratio(tensorGain[1] / tensorGain[0])} its tokens/s at B = 1`);
   console.log(
     "\nEach row trains microgpt's model from seed 42 on the first documents of names.txt, B per step",
   );

@@ -46,3 +46,11 @@ Deno.test("a batched step's loss is the Value engine's loss of its batch, and Ad
   }
   assert.deepEqual(model.getWeights(), twin.getWeights());
 });
+
+Deno.test("Trainer refuses an engine of another model", () => {
+  const model = GPT.init(DEFAULT_CONFIG, 27, new Random(2));
+  const other = new ValueEngine(GPT.init(DEFAULT_CONFIG, 27, new Random(3)));
+  assert.throws(() => new Trainer(model, DOCS, { engine: other }), /another model/);
+  const trainer = new Trainer(model, DOCS);
+  assert.throws(() => (trainer.engine = other), /another model/);
+});

@@ -15,7 +15,7 @@ import { parameterName } from "../parameters.ts";
 import { Random } from "../random.ts";
 import { sampleName, sampleNames } from "../sample.ts";
 import { Tokenizer } from "../tokenizer.ts";
-import { Trainer } from "../train.ts";
+import { type ModelSync, Trainer } from "../train.ts";
 import { ValueEngine } from "../value_engine.ts";
 import { createEngine, ENGINE_NAMES, engineList, type EngineName, engineName } from "./engines.ts";
 
@@ -98,6 +98,9 @@ function randomCases(rng: Random, count: number): Case[] {
     };
   });
 }
+
+/** Names to train a small model on, for the sampling checks. */
+const NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail"];
 
 const CASES = [...FIXED_CASES, ...randomCases(new Random(77), 10)];
 
@@ -250,23 +253,11 @@ for (const name of ENGINE_NAMES) {
   });
 
   Deno.test(`${name} engine: sequences and sampling`, async (t) => {
-    const docs = [
-      "emma",
-      "olivia",
-      "ava",
-      "isabella",
-      "sophia",
-      "mia",
-      "amelia",
-      "harper",
-      "evelyn",
-      "abigail",
-    ];
-    const tokenizer = Tokenizer.fromDocs(docs);
+    const tokenizer = Tokenizer.fromDocs(NAMES);
     const config = { ...DEFAULT_CONFIG, nLayer: 2, blockSize: 10 };
     // A trained model, so that the distributions are far from uniform.
     const model = GPT.init(config, tokenizer.vocabSize, new Random(3));
-    new Trainer(model, docs.map((d) => tokenizer.encode(d)), {
+    new Trainer(model, NAMES.map((d) => tokenizer.encode(d)), {
       steps: 60,
       engine: createEngine("fast", model),
     })
@@ -319,37 +310,87 @@ for (const name of ENGINE_NAMES) {
     });
   });
 
-  Deno.test(`${name} engine: Trainer trains like the Value engine, at batch sizes 1 and 3`, () => {
+  Deno.test(`${name} engine: Trainer trains like the Value engine`, async (t) => {
+    /** 20 steps of a small run, each step on the engine named for it. */
+    const run = (engines: EngineName[], options: { batchSize?: number; modelSync?: ModelSync } = {}) => {
+      const rng = new Random(11);
+      const model = GPT.init({ nEmbd: 8, nHead: 2, nLayer: 2, blockSize: 8 }, 10, rng);
+      const docs = Array.from({ length: 7 }, (_, i) => randomDoc(rng, 10, 2 + i));
+      const make = { value: new ValueEngine(model), [name]: createEngine(name, model) };
+      const trainer = new Trainer(model, docs, {
+        steps: engines.length,
+        ...options,
+        engine: make[engines[0]],
+      });
+      const losses = engines.map((engine) => {
+        trainer.engine = make[engine];
+        return trainer.step().loss;
+      });
+      return { model, losses };
+    };
+    const tol = 1e3 * tolerance; // a gradient off in the last bits moves every later step a little
+
     for (const batchSize of [1, 3]) {
-      const run = (engineName: EngineName) => {
-        const rng = new Random(11);
-        const model = GPT.init({ nEmbd: 8, nHead: 2, nLayer: 2, blockSize: 8 }, 10, rng);
-        const docs = Array.from({ length: 7 }, (_, i) => randomDoc(rng, 10, 2 + i));
-        const trainer = new Trainer(model, docs, {
-          steps: 20,
-          batchSize,
-          engine: createEngine(engineName, model),
-        });
-        return { model, losses: [...trainer.steps()].map((s) => s.loss) };
-      };
-      const got = run(name);
-      const expected = run("value");
-      assert.equal(got.losses[0], expected.losses[0], "step 1 starts from the same weights: the same bits");
-      assertClose(
-        got.model,
-        got.losses,
-        expected.losses,
-        1e3 * tolerance,
-        `${name} losses, B = ${batchSize}`,
-      );
-      assertClose(
-        got.model,
-        got.model.getWeights(),
-        expected.model.getWeights(),
-        1e3 * tolerance,
-        `${name} weights`,
-      );
-      assert.ok(got.losses[19] < got.losses[0] - 0.3, "the loss goes down");
+      await t.step(`batch size ${batchSize}`, () => {
+        const got = run(Array(20).fill(name), { batchSize });
+        const expected = run(Array(20).fill("value"), { batchSize });
+        assert.equal(got.losses[0], expected.losses[0], "step 1 starts from the same weights: the same bits");
+        assertClose(got.model, got.losses, expected.losses, tol, `${name} losses, B = ${batchSize}`);
+        assertClose(got.model, got.model.getWeights(), expected.model.getWeights(), tol, `${name} weights`);
+        assert.ok(got.losses[19] < got.losses[0] - 0.3, "the loss goes down");
+      });
     }
+    await t.step("switching to and from the Value engine between steps, with either modelSync", () => {
+      const expected = run(Array(20).fill("value"));
+      const mixed = Array.from({ length: 20 }, (_, i): EngineName => (i % 3 === 1 ? "value" : name));
+      for (const modelSync of ["every-step", "on-demand"] as const) {
+        const got = run(mixed, { modelSync });
+        assertClose(got.model, got.losses, expected.losses, tol, `${name} losses (${modelSync})`);
+        assertClose(
+          got.model,
+          got.model.getWeights(),
+          expected.model.getWeights(),
+          tol,
+          `weights (${modelSync})`,
+        );
+      }
+    });
+    await t.step("every-step: the model is current after each step, and a change to it is trained on", () => {
+      const model = GPT.init(DEFAULT_CONFIG, 27, new Random(2));
+      const trainer = new Trainer(model, [[26, 4, 12, 26], [26, 1, 26]], {
+        steps: 5,
+        engine: createEngine(name, model),
+      });
+      const before = model.parameters[700].data;
+      trainer.step();
+      assert.notEqual(model.parameters[700].data, before);
+      model.parameters.forEach((p) => (p.data = 0));
+      trainer.step();
+      assert.ok(
+        model.parameters.every((p) => Math.abs(p.data) < 0.03),
+        "one Adam step from 0 moves at most ~lr",
+      );
+    });
+    await t.step("on-demand: the model is written when asked, when steps() ends and at the end", () => {
+      const model = GPT.init(DEFAULT_CONFIG, 27, new Random(2));
+      const engine = createEngine(name, model);
+      const trainer = new Trainer(model, [[26, 4, 12, 26]], { steps: 5, engine, modelSync: "on-demand" });
+      const before = model.parameters[700].data;
+      trainer.step();
+      if (name !== "value") assert.equal(model.parameters[700].data, before, "not written back yet");
+      trainer.syncModel();
+      const afterOne = model.parameters[700].data;
+      assert.notEqual(afterOne, before);
+      for (const _ of trainer.steps(3)) {
+        if (name !== "value") assert.equal(model.parameters[700].data, afterOne);
+      }
+      assert.notEqual(model.parameters[700].data, afterOne, "steps() wrote them back when it ended");
+      trainer.step();
+      trainer.step();
+      assert.ok(trainer.done);
+      const atEnd = model.getWeights();
+      engine.storeWeights();
+      assert.deepEqual(model.getWeights(), atEnd, "the last step wrote the engine's weights into the model");
+    });
   });
 }
