@@ -1,7 +1,8 @@
 /**
  * Training, microgpt's loop: each step picks the next document (or the next `batchSize` of
- * them), computes its loss and the gradient, lets Adam update the weights and reports the loss. One `Trainer` drives any
- * `Engine`, so the CLI, the notebooks and the experiments share one loop.
+ * them), computes its loss and the gradient, lets Adam update the weights and reports the
+ * loss. One `Trainer` drives any `Engine`, so the CLI, the notebooks and the experiments share
+ * one loop.
  *
  * @module
  */
@@ -19,7 +20,7 @@ export interface StepInfo {
   step: number;
   /** Total steps of the schedule. */
   numSteps: number;
-  /** The step's loss (mean over the document's positions; over a batch, the mean of the documents'), before the update. */
+  /** The step's loss (mean over the document's positions; of a batch, the mean of its documents'), before the update. */
   loss: number;
   /** The learning rate used for the update. */
   learningRate: number;
