@@ -42,7 +42,7 @@ Deno.test("sampleName() on the fast engine", async (t) => {
     }
     assert.throws(
       () => sampleName(engine, tokenizer, new Random(5), { prefix: "z" }),
-      /not in the vocabulary/,
+      /not in the model.s vocabulary/,
     );
   });
 
