@@ -96,6 +96,7 @@ export const RunRecordSchema = object({
   validationLosses: array(ValidationLossSchema),
   samples: array(TEXT),
   resumedFrom: v.nullable(COUNT),
+  runId: v.optional(TEXT),
   timings: object({
     startedAt: TEXT,
     trainSeconds: FINITE,
@@ -136,6 +137,8 @@ export const CheckpointSchema = object({
     validationLosses: array(ValidationLossSchema),
     segments: array(TrainingSegmentSchema),
   }),
+  runId: v.optional(TEXT),
+  checksum: v.optional(TEXT),
 });
 const _checkpointIsItsSchema: Same<Checkpoint, v.InferOutput<typeof CheckpointSchema>> = true;
 

@@ -10,6 +10,7 @@
 
 import { readDataFile } from "../data.ts";
 import { ConfigError, UsageError } from "../errors.ts";
+import { formatBytes, memoryBudget } from "../memory.ts";
 import { meanStd } from "../stats.ts";
 import { exactJson, readJsonFile, validateJson, writeTextFileAtomic } from "./json_file.ts";
 import {
@@ -99,6 +100,7 @@ export function sweepConfigs(spec: SweepSpec): ExperimentConfig[] {
     throw new ConfigError(["seeds"], (n) => `a sweep needs at least one seed; pass ${n("seeds")} 1,2,3`);
   }
   const base = experimentConfig(spec.base);
+  requireSweepFits(spec, base);
   let combos: ExperimentConfig[] = [base];
   for (const setting of SWEEP_SETTINGS) {
     const values = spec.grid?.[setting];
@@ -111,6 +113,38 @@ export function sweepConfigs(spec: SweepSpec): ExperimentConfig[] {
   const configs = combos.flatMap((c) => spec.seeds.map((seed) => ({ ...c, seed })));
   for (const config of configs) validateExperimentConfig(config);
   return configs;
+}
+
+/** Bytes a sweep keeps per run besides its losses (config, samples, timings), and per loss. */
+const RECORD_BYTES = 16e3;
+const LOSS_BYTES = 64;
+
+/**
+ * Throws a ConfigError unless every record of the sweep fits in memory (they are all kept, to
+ * be summarised and written): counted before a single config is made, so a sweep of a million
+ * runs is refused at once. Names the longest list: the seeds or a grid setting.
+ */
+function requireSweepFits(spec: SweepSpec, base: ExperimentConfig): void {
+  const lists: [string, number][] = [["seeds", spec.seeds.length]];
+  for (const setting of SWEEP_SETTINGS) {
+    const values = spec.grid?.[setting];
+    if (values !== undefined) lists.push([setting, values.length]);
+  }
+  const runs = lists.reduce((product, [, count]) => product * count, 1);
+  const steps = Math.max(base.train.steps, ...(spec.grid?.steps ?? []));
+  const bytes = runs * (RECORD_BYTES + steps * LOSS_BYTES);
+  const budget = memoryBudget();
+  if (bytes <= budget) return;
+  const [longest] = lists.reduce((a, b) => (b[1] > a[1] ? b : a));
+  throw new ConfigError(
+    lists.map(([field]) => field),
+    (n) =>
+      `a sweep of ${runs} runs (${
+        lists.map(([field, count]) => `${count} ${n(field)}`).join(" x ")
+      }) keeps ` +
+      `about ${formatBytes(bytes)} of records, more than the ${formatBytes(budget)} this process may use; ` +
+      `give fewer ${n(longest)}`,
+  );
 }
 
 /** Options of `runSweep`. */
