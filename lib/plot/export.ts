@@ -179,6 +179,30 @@ ${figureHtml(shown, plotElementId(shown, 0))}
 }
 
 type Playwright = typeof import("playwright-core");
+
+/**
+ * The package that drives Chromium, named at run time so that Deno neither loads nor downloads
+ * it until an image is exported (a name written in `import("...")` is fetched when the program
+ * starts, even if never used). Its types come from the type-only import above.
+ */
+const PLAYWRIGHT: string = "playwright-core";
+
+/**
+ * Loads `playwright-core` (once); a missing package is a UsageError that says to run
+ * `deno install`.
+ */
+export async function loadPlaywright(): Promise<Playwright> {
+  try {
+    return await import(PLAYWRIGHT) as Playwright;
+  } catch (err) {
+    throw new UsageError(
+      `cannot load ${PLAYWRIGHT}, which drives Chromium for .svg/.png export (${
+        (err as Error).message.split("\n")[0]
+      }); ` +
+        "run `deno install` in the project root",
+    );
+  }
+}
 type Browser = Awaited<ReturnType<Playwright["chromium"]["launch"]>>;
 type Page = Awaited<ReturnType<Browser["newPage"]>>;
 
@@ -197,9 +221,14 @@ interface PageDom {
 }
 
 /**
- * The arguments Chromium is started with: headless and quiet (no background network, sync
- * or updates); `--no-sandbox` because it only ever draws our own figures, and because
- * Chromium refuses to start as root with its sandbox.
+ * The arguments Chromium is started with: headless and quiet, and with no way to reach the
+ * network, which drawing our own figures never needs (the page is set from a string and
+ * plotly.js is inlined). The first flags turn off every background service that would connect
+ * out (component and safe-browsing updates, sync, metrics, domain reliability, field trials,
+ * DNS prefetch, QUIC); the last two catch anything left: every host name resolves to nothing
+ * and every request goes to a proxy on a closed local port. `--no-sandbox` because it only ever
+ * draws our own figures, and Chromium refuses to start as root with its sandbox.
+ * `tests/network_test.ts` checks that a render makes no connection off the machine.
  */
 export const CHROMIUM_ARGS: readonly string[] = [
   "--no-sandbox",
@@ -208,6 +237,21 @@ export const CHROMIUM_ARGS: readonly string[] = [
   "--disable-component-update",
   "--disable-sync",
   "--no-first-run",
+  "--no-default-browser-check",
+  "--disable-default-apps",
+  "--disable-extensions",
+  "--disable-domain-reliability",
+  "--disable-client-side-phishing-detection",
+  "--disable-breakpad",
+  "--metrics-recording-only",
+  "--no-pings",
+  "--disable-quic",
+  "--dns-prefetch-disable",
+  "--disable-field-trial-config",
+  "--disable-features=OptimizationHints,MediaRouter,DialMediaRouteProvider,Translate," +
+  "AutofillServerCommunication,CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions",
+  "--host-resolver-rules=MAP * ~NOTFOUND",
+  "--proxy-server=http://127.0.0.1:9",
 ];
 
 /**
@@ -234,7 +278,7 @@ export class PlotRenderer {
   static async open(options: { executablePath?: string } = {}): Promise<PlotRenderer> {
     const executablePath = options.executablePath ?? findChromium();
     const { source } = await plotlyBundle();
-    const { chromium } = await import("playwright-core");
+    const { chromium } = await loadPlaywright();
     const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 60_000 });
     try {
       const page = await browser.newPage();
