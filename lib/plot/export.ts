@@ -312,6 +312,7 @@ export class PlotRenderer {
   async save(figure: Figure, path: string, size: PlotSize = {}): Promise<void> {
     const format = plotFormat(path);
     checkSize(size);
+    await prepareDir(path);
     const content = format === "html"
       ? await standaloneHtml(figure, size)
       : format === "svg"
@@ -371,11 +372,58 @@ export class PlotRenderer {
   }
 }
 
-async function writeCreatingDir(path: string, content: string | Uint8Array): Promise<void> {
+/**
+ * Makes the folder of a plot file; a folder that cannot be made (a file is in the way) or a
+ * path that is a folder is a one-line UsageError. Called before rendering, so nothing is
+ * drawn that cannot be saved.
+ */
+async function prepareDir(path: string): Promise<void> {
   const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
-  if (typeof content === "string") await Deno.writeTextFile(path, content);
-  else await Deno.writeFile(path, content);
+  const dir = slash > 0 ? path.slice(0, slash) : undefined;
+  try {
+    if (dir !== undefined) await Deno.mkdir(dir, { recursive: true });
+    if ((await Deno.stat(path).catch(() => undefined))?.isDirectory) throw new Deno.errors.IsADirectory(path);
+  } catch (err) {
+    throw cannotSave(path, err, dir);
+  }
+}
+
+/** Writes a plot file (its folder made first), with `prepareDir`'s one-line errors. */
+async function writeCreatingDir(path: string, content: string | Uint8Array): Promise<void> {
+  await prepareDir(path);
+  try {
+    if (typeof content === "string") await Deno.writeTextFile(path, content);
+    else await Deno.writeFile(path, content);
+  } catch (err) {
+    throw cannotSave(path, err, undefined);
+  }
+}
+
+function cannotSave(path: string, err: unknown, dir: string | undefined): UsageError {
+  const blocker = dir === undefined ? undefined : fileAbove(dir);
+  const why = blocker !== undefined
+    ? `${blocker} is a file, not a folder`
+    : err instanceof Deno.errors.IsADirectory
+    ? `${path} is a folder`
+    : err instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : (err as Error).message.split("\n")[0];
+  return new UsageError(`cannot save the plot ${path}: ${why}; pick another path`);
+}
+
+/** The first path on the way to `dir` (itself included) that exists and is not a folder. */
+function fileAbove(dir: string): string | undefined {
+  const parts = dir.split(/[/\\]/);
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join("/");
+    if (prefix === "") continue;
+    try {
+      if (!Deno.statSync(prefix).isDirectory) return prefix;
+    } catch {
+      return undefined; // missing: nothing in the way beyond this
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -392,6 +440,7 @@ async function writeCreatingDir(path: string, content: string | Uint8Array): Pro
 export async function savePlot(figure: Figure, path: string, options: PlotSize = {}): Promise<void> {
   const format = plotFormat(path);
   checkSize(options);
+  await prepareDir(path);
   if (format === "html") {
     await writeCreatingDir(path, await standaloneHtml(figure, options));
     return;
