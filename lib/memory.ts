@@ -125,7 +125,7 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  if (unit === units.length - 1 && value >= 1000) return `${bytes.toPrecision(2)} B`;
+  if (unit === units.length - 1 && value >= 1000) return `${bytes.toExponential(1)} B`;
   return `${value >= 100 || unit === 0 ? Math.round(value) : value.toPrecision(2)} ${units[unit]}`;
 }
 

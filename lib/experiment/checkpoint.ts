@@ -120,8 +120,7 @@ export interface CheckpointState {
  * ```ts
  * import { Adam } from "../adam.ts";
  * import { makeCheckpoint } from "./checkpoint.ts";
- * import { countParams, describeRun, formatBytes, largestSetting, type RunSize } from "../memory.ts";
-import { GPT } from "../model.ts";
+ * import { GPT } from "../model.ts";
  * import { Random, type RandomState } from "../random.ts";
  * import { experimentConfig } from "./run_record.ts";
  * import { Tokenizer } from "../tokenizer.ts";

@@ -215,8 +215,7 @@ export function jsonPath(keys: readonly unknown[]): string {
  *
  * @example
  * ```ts
- * import { createHash } from "node:crypto";
-import * as v from "valibot";
+ * import * as v from "valibot";
  * import { validateJson } from "./json_file.ts";
  * const Point = v.object({ x: v.number("is not a number"), y: v.number("is not a number") }, "is not an object");
  * try {

@@ -20,6 +20,9 @@ interface LockInfo {
   since: string;
 }
 
+/** The lock files this process holds (a lock naming our pid but not in here was left by an earlier process with the same pid). */
+const heldHere = new Set<string>();
+
 /** How long a lock file may stay unreadable before it counts as left by a crash (its writer died mid-write). */
 const UNREADABLE_LOCK_GRACE_MS = 10_000;
 
@@ -100,6 +103,7 @@ export class OutDir {
   release(): void {
     if (!this.#held) return;
     this.#held = false;
+    heldHere.delete(this.lockPath);
     try {
       if (readLock(this.lockPath)?.pid === Deno.pid) Deno.removeSync(this.lockPath);
     } catch {
@@ -125,6 +129,7 @@ async function takeLock(dir: string, lockPath: string): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       await Deno.writeTextFile(lockPath, JSON.stringify(mine) + "\n", { createNew: true });
+      heldHere.add(lockPath);
       return;
     } catch (err) {
       if (!(err instanceof Deno.errors.AlreadyExists)) {
@@ -135,7 +140,8 @@ async function takeLock(dir: string, lockPath: string): Promise<void> {
       }
     }
     const held = readLock(lockPath);
-    if (held !== undefined && held !== null && held.pid !== Deno.pid && processAlive(held.pid)) {
+    const ours = held?.pid === Deno.pid;
+    if (held !== undefined && held !== null && (ours ? heldHere.has(lockPath) : processAlive(held.pid))) {
       throw new UsageError(
         `${dir} is in use by process ${held.pid} (since ${held.since}); wait for it to finish or pick ` +
           "another directory",

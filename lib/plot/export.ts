@@ -220,15 +220,20 @@ interface PageDom {
   XMLSerializer: new () => { serializeToString(node: unknown): string };
 }
 
+/** A local address nothing listens on (the discard port): where Chromium's requests end. */
+const CLOSED_PORT = "http://127.0.0.1:9";
+
 /**
- * The arguments Chromium is started with: headless and quiet, and with no way to reach the
- * network, which drawing our own figures never needs (the page is set from a string and
- * plotly.js is inlined). The first flags turn off every background service that would connect
- * out (component and safe-browsing updates, sync, metrics, domain reliability, field trials,
- * DNS prefetch, QUIC); the last two catch anything left: every host name resolves to nothing
- * and every request goes to a proxy on a closed local port. `--no-sandbox` because it only ever
- * draws our own figures, and Chromium refuses to start as root with its sandbox.
- * `tests/network_test.ts` checks that a render makes no connection off the machine.
+ * The arguments Chromium is started with (after Playwright's own quiet defaults): headless, and
+ * with nowhere to go on the network, which drawing our own figures never needs (the page is set
+ * from a string, plotly.js is inlined). Background services are off (updates, sync, metrics,
+ * domain reliability, DNS prefetch, QUIC, sign-in); the Google services that still start
+ * (sign-in's account list, the update check, network time) are pointed at a closed local port;
+ * and every host name but 127.0.0.1 resolves to nothing while every request goes to a proxy on
+ * that closed port, so nothing leaves the machine. (Chromium's network stack still opens a UDP
+ * socket to 2001:4860:4860::8888 and `connect`s it, once, to learn the local address for IPv6:
+ * that sends nothing.) `--no-sandbox` because it only ever draws our own figures, and Chromium
+ * refuses to start as root with its sandbox. `tests/network_test.ts` checks all of this.
  */
 export const CHROMIUM_ARGS: readonly string[] = [
   "--no-sandbox",
@@ -237,21 +242,16 @@ export const CHROMIUM_ARGS: readonly string[] = [
   "--disable-component-update",
   "--disable-sync",
   "--no-first-run",
-  "--no-default-browser-check",
-  "--disable-default-apps",
-  "--disable-extensions",
   "--disable-domain-reliability",
-  "--disable-client-side-phishing-detection",
-  "--disable-breakpad",
-  "--metrics-recording-only",
-  "--no-pings",
-  "--disable-quic",
   "--dns-prefetch-disable",
-  "--disable-field-trial-config",
-  "--disable-features=OptimizationHints,MediaRouter,DialMediaRouteProvider,Translate," +
-  "AutofillServerCommunication,CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions",
-  "--host-resolver-rules=MAP * ~NOTFOUND",
-  "--proxy-server=http://127.0.0.1:9",
+  "--disable-quic",
+  "--no-pings",
+  "--allow-browser-signin=false",
+  `--gaia-url=${CLOSED_PORT}`,
+  `--google-apis-url=${CLOSED_PORT}`,
+  `--component-updater=url-source=${CLOSED_PORT}`,
+  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+  `--proxy-server=${CLOSED_PORT}`,
 ];
 
 /**
