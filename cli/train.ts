@@ -125,7 +125,7 @@ async function main(args: string[]): Promise<void> {
       saveEvery: plan.saveEvery,
       saveEverySeconds: plan.saveEvery === undefined ? DEFAULT_SAVE_SECONDS : 0,
       signal: interrupt.signal,
-      onSave: (snapshot) => interrupt.saving(() => saveSnapshot(out.dir, snapshot)),
+      onSave: (snapshot) => saveSnapshot(out.dir, snapshot),
       ...print,
       onStart: (info) => {
         requireCheckpointFits(runSize(plan.config), info.vocabSize); // with the real vocabulary
@@ -135,9 +135,14 @@ async function main(args: string[]): Promise<void> {
     interrupt.trained();
     const checkpointPath = `${out.dir}/checkpoint.json`;
     if (interrupt.signal.aborted) {
+      const { step } = run.record;
+      const { steps } = plan.config.train;
       throw new ExitError(
-        `interrupted by ${interrupt.signalName} at step ${run.record.step} / ${plan.config.train.steps}; ` +
-          `saved ${checkpointPath}; continue with: deno task train --resume ${out.dir}`,
+        step < steps
+          ? `interrupted by ${interrupt.signalName} at step ${step} / ${steps}; saved ${checkpointPath}; ` +
+            `continue with: deno task train --resume ${out.dir}`
+          : `interrupted by ${interrupt.signalName} after training, before sampling; saved ${checkpointPath}; ` +
+            `sample from it with deno task sample --checkpoint ${checkpointPath}`,
         interrupt.exitCode,
       );
     }
@@ -184,15 +189,15 @@ async function sameDir(a: string, b: string): Promise<boolean> {
 
 /**
  * Ctrl-C (SIGINT) and SIGTERM for a run that saves: while it trains, the first signal stops it
- * after the current step, so it is saved as a resumable checkpoint and the program exits with
- * 128 + the signal's number (130, 143). After training is saved (sampling, plots), or while a
- * save is being written when a second signal comes, it exits at once: every file is written
- * atomically, so none is ever half-written.
+ * after the current step (or the save under way), so it is saved as a resumable checkpoint and
+ * the program exits with 128 + the signal's number (130, 143). A second signal while it stops,
+ * or any after training is saved (sampling, plots), exits at once: every file is written
+ * atomically, so none is ever half-written, and the last complete save stays.
  */
 class Interrupter {
   readonly #controller = new AbortController();
   readonly #listeners: [Deno.Signal, () => void][] = [];
-  #phase: "training" | "saving" | "done" = "training";
+  #phase: "training" | "done" = "training";
   signalName: Deno.Signal = "SIGINT";
 
   constructor(private readonly out: OutDir) {
@@ -217,17 +222,6 @@ class Interrupter {
     return this.signalName === "SIGTERM" ? 143 : 130;
   }
 
-  /** Runs a save; a signal during it waits for it (a second one exits at once). */
-  async saving(save: () => Promise<void>): Promise<void> {
-    const before = this.#phase;
-    this.#phase = "saving";
-    try {
-      await save();
-    } finally {
-      this.#phase = before;
-    }
-  }
-
   /** Training is over and saved: a signal now exits at once. */
   trained(): void {
     this.#phase = "done";
@@ -239,19 +233,20 @@ class Interrupter {
   }
 
   #onSignal(name: Deno.Signal): void {
-    if (this.#phase === "training" && !this.#controller.signal.aborted) {
+    if (this.#phase !== "done" && !this.#controller.signal.aborted) {
+      // The first signal while training (or saving along the way): stop after this step.
       this.signalName = name;
       this.#controller.abort();
       return;
     }
-    this.signalName = name;
     const where = `${this.out.dir}/checkpoint.json`;
     console.error(
       this.#phase === "done"
         ? `error: interrupted by ${name} after training; the run is saved in ${where} ` +
           `(sample from it with deno task sample --checkpoint ${where})`
-        : `error: interrupted by ${name} again while saving; the last complete save is ${where}`,
+        : `error: interrupted by ${name} again while stopping; the last complete save is ${where}`,
     );
+    this.signalName = name;
     this.out.release();
     Deno.exit(this.exitCode);
   }
