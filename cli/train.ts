@@ -258,9 +258,11 @@ async function planRun(flags: Flags): Promise<Plan> {
   if (flags["stop-at"] !== undefined && outDir === undefined) {
     throw new UsageError("--stop-at needs --out DIR to save the checkpoint in; add --out DIR");
   }
-  for (const name of ["plots", "force", "save-every"] as const) {
+  for (
+    const [name, what] of [["plots", "the plots"], ["force", "the run"], ["save-every", "the run"]] as const
+  ) {
     if (flags[name] !== undefined && outDir === undefined) {
-      throw new UsageError(`--${name} needs --out DIR to write the run in; add --out DIR`);
+      throw new UsageError(`--${name} needs --out DIR to write ${what} in; add --out DIR`);
     }
   }
   const saveEvery = flags["save-every"];
