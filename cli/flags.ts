@@ -18,11 +18,12 @@ export const DEFAULT_ENGINE: EngineName = "fast";
 
 /**
  * Seconds of training between the checkpoints a run with `--out` saves as it trains, unless
- * `--save-every N` sets a number of steps. By time, not steps: a save costs about 120 steps of
- * the default model (20 ms: the JSON and its fsync), a share that stays about the same for
- * larger models, so any fixed number of steps is either costly or rare; once a minute costs
- * under 1% (and never over 5%: a slow save stretches the interval) and a crash or a kill loses
- * at most about a minute. Ctrl-C loses nothing: the run saves as it stops.
+ * `--save-every N` sets a number of steps. By time, not steps: a save costs as much as 100-200
+ * fast-engine steps of the default model (16-19 ms: the JSON, its checksum and fsync; see
+ * BENCHMARKS.md), a share that stays about the same for larger models, so any fixed number of
+ * steps is either costly or rare; once a minute costs under 1% (and never over 5%: a slow save
+ * stretches the interval) and a crash or a kill loses at most about a minute. Ctrl-C loses
+ * nothing: the run saves as it stops.
  */
 export const DEFAULT_SAVE_SECONDS = 60;
 
@@ -87,7 +88,7 @@ export const FLAGS = {
   temperature: {
     kind: "number",
     metavar: "T",
-    help: "sampling temperature",
+    help: "sampling temperature, at least 1e-300 (smaller ones make logits / T overflow)",
     defaultText: String(DEFAULT_SAMPLE_CONFIG.temperature),
     field: "temperature",
   },
