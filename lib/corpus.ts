@@ -34,12 +34,17 @@ type Ids = Uint8Array | Uint16Array | Uint32Array;
  * order as token ids, `text(i)` its characters.
  */
 export class Corpus implements DocumentList {
-  /** @param ids every document's character ids, in file order; @param starts where document d's ids start (`starts[d]..starts[d+1]`); @param order the file index of each document of the list. */
+  /**
+   * @param ids every document's character ids, in file order; @param starts where document d's
+   * ids start (`starts[d]..starts[d+1]`); @param order the file index of each document of the
+   * list; @param maxTokens the most tokens `at` returns (see `limit`).
+   */
   constructor(
     readonly tokenizer: Tokenizer,
     private readonly ids: Ids,
     private readonly starts: Uint32Array, // [numFileDocs + 1]
     private readonly order: Uint32Array, // [length]
+    private readonly maxTokens: number = Infinity,
   ) {}
 
   /** How many documents. */
@@ -47,30 +52,45 @@ export class Corpus implements DocumentList {
     return this.order.length;
   }
 
-  /** Document `index` as `[BOS, ...character ids, BOS]` (a new array), or undefined. */
+  /**
+   * Document `index` as `[BOS, ...character ids, BOS]` (a new array; its first `maxTokens`
+   * only), or undefined.
+   */
   at(index: number): number[] | undefined {
     if (!Number.isInteger(index) || index < 0 || index >= this.order.length) return undefined;
     const d = this.order[index];
     const from = this.starts[d];
     const to = this.starts[d + 1];
     const bos = this.tokenizer.bos;
-    const tokens = new Array<number>(to - from + 2);
+    const length = Math.min(to - from + 2, this.maxTokens);
+    const tokens = new Array<number>(length);
     tokens[0] = bos;
-    for (let i = from; i < to; i++) tokens[i - from + 1] = this.ids[i];
-    tokens[to - from + 1] = bos;
+    for (let i = 1; i < length; i++) tokens[i] = from + i - 1 < to ? this.ids[from + i - 1] : bos;
     return tokens;
   }
 
-  /** Document `index`'s text. */
+  /** Document `index`'s text (all of it). */
   text(index: number): string {
-    const tokens = this.at(index);
-    if (tokens === undefined) throw new RangeError(`document ${index} is outside 0..${this.length - 1}`);
-    return this.tokenizer.decode(tokens);
+    if (!Number.isInteger(index) || index < 0 || index >= this.order.length) {
+      throw new RangeError(`document ${index} is outside 0..${this.length - 1}`);
+    }
+    const d = this.order[index];
+    return this.tokenizer.decode(Array.from(this.ids.subarray(this.starts[d], this.starts[d + 1])));
   }
 
   /** Documents `start..end-1` of this list: a view, nothing is copied. */
   slice(start: number, end: number = this.length): Corpus {
-    return new Corpus(this.tokenizer, this.ids, this.starts, this.order.subarray(start, end));
+    const order = this.order.subarray(start, end);
+    return new Corpus(this.tokenizer, this.ids, this.starts, order, this.maxTokens);
+  }
+
+  /**
+   * This list with each document cut to its first `maxTokens` tokens: a model with a context of
+   * `blockSize` reads only the first `blockSize + 1` (the last as a target), so training on a
+   * document of any length never builds more than that.
+   */
+  limit(maxTokens: number): Corpus {
+    return new Corpus(this.tokenizer, this.ids, this.starts, this.order, maxTokens);
   }
 }
 

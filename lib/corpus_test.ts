@@ -46,3 +46,12 @@ Deno.test("a Corpus: views, ends and errors", () => {
     /data file b\.txt is not valid UTF-8 \(line 2\)/,
   );
 });
+
+Deno.test("Corpus.limit(): a long document as far as a model reads it", () => {
+  const { corpus } = corpusFromBytes(new TextEncoder().encode("abcdefgh\nab\n"), "n.txt", 1);
+  const long = corpus.text(0).length === 8 ? 0 : 1;
+  const limited = corpus.limit(4);
+  assert.deepEqual(limited.at(long), corpus.at(long)!.slice(0, 4));
+  assert.deepEqual(limited.at(1 - long), corpus.at(1 - long)!.slice(0, 4)); // [BOS, a, b, BOS]
+  assert.equal(limited.slice(0).text(long), "abcdefgh");
+});

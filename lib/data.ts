@@ -197,6 +197,9 @@ export async function readDataFile(path: string, maxBytes: number = MAX_DATA_BYT
   }
 }
 
+/** The longest stretch of a data file without a line break that is read. */
+const MAX_LINE_BYTES = 256e6;
+
 /**
  * Calls `fn` with each document of a dataset file's bytes (strict UTF-8, a BOM kept, as
  * `decodeUtf8`), a megabyte at a time: each piece ends after a newline byte, which no UTF-8
@@ -211,6 +214,13 @@ export function forEachDocInBytes(bytes: Uint8Array, source: string, fn: (doc: s
   for (let start = 0; start < bytes.length;) {
     let end = Math.min(start + piece, bytes.length);
     while (end < bytes.length && bytes[end - 1] !== 0x0a) end++;
+    if (end - start > MAX_LINE_BYTES) {
+      // V8 cannot hold a text of about 512 MB or more as one string: no document is that long.
+      throw new UsageError(
+        `${source} has a line over ${formatBytes(MAX_LINE_BYTES)} long (after line ${linesBefore}): ` +
+          "not one document per line; split it into lines",
+      );
+    }
     const chunk = bytes.subarray(start, end);
     let text: string;
     try {

@@ -377,7 +377,8 @@ async function prepareData(
   }
   const dataset = corpusFromBytes(data, config.dataPath, config.seed);
   // The vocabulary comes from every document; the held-out ones are the last of the shuffle.
-  const { corpus } = dataset;
+  // Each document as far as the model reads it (its context and one target more).
+  const corpus = dataset.corpus.limit(config.model.blockSize + 1);
   const numTrain = config.validation
     ? numTrainDocs(corpus.length, config.validation.fraction)
     : corpus.length;

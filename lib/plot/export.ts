@@ -279,7 +279,17 @@ export class PlotRenderer {
     const executablePath = options.executablePath ?? findChromium();
     const { source } = await plotlyBundle();
     const { chromium } = await loadPlaywright();
-    const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 60_000 });
+    let browser: Browser;
+    try {
+      browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 60_000 });
+    } catch (err) {
+      // Playwright's message is a launch log of many lines; its first says what went wrong.
+      const first = (err as Error).message.split("\n")[0].replace(/^browserType\.launch: /, "");
+      throw new UsageError(
+        `cannot start Chromium ${executablePath} for .svg/.png export: ${first}; reinstall it, or set ` +
+          "CHROMIUM_PATH to a working Chromium or Chrome",
+      );
+    }
     try {
       const page = await browser.newPage();
       await page.setContent('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>');
