@@ -9,7 +9,7 @@
  */
 
 import { getHeapStatistics } from "node:v8";
-import { DEFAULT_CONFIG, DEFAULT_TRAIN_CONFIG, type GPTConfig } from "./config.ts";
+import { DEFAULT_CONFIG, DEFAULT_SAMPLE_CONFIG, DEFAULT_TRAIN_CONFIG, type GPTConfig } from "./config.ts";
 import { ConfigError, type FieldNamer } from "./errors.ts";
 
 /** Bytes per parameter of a model: its `Value` (about 120 B measured) and its row's slot. */
@@ -31,6 +31,8 @@ export interface RunSize {
   model: GPTConfig;
   /** Training steps (the loss history grows by one number per step); 0 for a model alone. */
   steps?: number;
+  /** Documents sampled after training (each kept as text in the record). */
+  numSamples?: number;
   /** True when the `Value` engine trains it: every step builds a graph of the whole model. */
   valueGraph?: boolean;
 }
@@ -45,7 +47,7 @@ export interface MemoryEstimate {
   params: number;
   /** One step's working memory: the Value graph, or an engine's flat activations. */
   step: number;
-  /** The loss history. */
+  /** The loss history and the samples. */
   history: number;
 }
 
@@ -92,7 +94,8 @@ export function estimateRunBytes(run: RunSize, vocabSize: number): MemoryEstimat
   const activations = 2 * 8 * T * (nLayer * (14 * C + nHead * T) + 13 * C + 3 * vocabSize);
   const graph = run.valueGraph ? GRAPH_NODES_PER_PARAM_POSITION * T * numParams * VALUE_BYTES : 0;
   const step = Math.max(activations, graph);
-  const history = (run.steps ?? 0) * STEP_BYTES;
+  // A sample is at most blockSize characters (2 bytes each) in a string and an array slot.
+  const history = (run.steps ?? 0) * STEP_BYTES + (run.numSamples ?? 0) * (2 * T + 64);
   return { total: params + step + history, numParams, params, step, history };
 }
 
@@ -135,7 +138,22 @@ const SIZE_FIELDS = [
   ["nLayer", DEFAULT_CONFIG.nLayer],
   ["blockSize", DEFAULT_CONFIG.blockSize],
   ["steps", DEFAULT_TRAIN_CONFIG.steps],
+  ["numSamples", DEFAULT_SAMPLE_CONFIG.numSamples],
 ] as const;
+
+type SizeField = typeof SIZE_FIELDS[number][0];
+
+/** A size setting's value in a run. */
+function sizeOf(run: RunSize, field: SizeField): number {
+  return field === "steps" || field === "numSamples" ? run[field] ?? 0 : run.model[field];
+}
+
+/** The run with one size setting changed. */
+function withSize(run: RunSize, field: SizeField, value: number): RunSize {
+  return field === "steps" || field === "numSamples"
+    ? { ...run, [field]: value }
+    : { ...run, model: { ...run.model, [field]: value } };
+}
 
 /**
  * Throws a ConfigError unless a run of this size fits in `budget` bytes (default: this
@@ -167,13 +185,18 @@ export function requireRunFits(run: RunSize, vocabSize: number, budget: number =
   );
 }
 
-/** `a run with nEmbd 16, nLayer 1, blockSize 16, steps 1000`, with fields named by `n`. */
+/**
+ * `a run with nEmbd 16, nLayer 1, blockSize 16, steps 1000` (and `numSamples` when it is over
+ * its default), with fields named by `n`.
+ */
 export function describeRun(run: RunSize, n: FieldNamer = (field) => field): string {
-  const { nEmbd, nLayer, blockSize } = run.model;
   const steps = run.steps ?? 0;
-  return `a ${steps > 0 ? "run" : "model"} with ${n("nEmbd")} ${nEmbd}, ${n("nLayer")} ${nLayer}, ${
-    n("blockSize")
-  } ${blockSize}${steps > 0 ? `, ${n("steps")} ${steps}` : ""}`;
+  const fields = SIZE_FIELDS.filter(([field, base]) =>
+    field === "steps" ? steps > 0 : field === "numSamples" ? sizeOf(run, field) > base : true
+  );
+  return `a ${steps > 0 ? "run" : "model"} with ${
+    fields.map(([field]) => `${n(field)} ${sizeOf(run, field)}`).join(", ")
+  }`;
 }
 
 /** A count as digits, or as `1.2e+11` when it is large. */
@@ -183,7 +206,7 @@ function formatCount(count: number): string {
 
 /**
  * The setting that makes `run` large by `measure`: of those above their defaults (`nEmbd`,
- * `nLayer`, `blockSize`, `steps`), the one that, put back to its default, shrinks the measure
+ * `nLayer`, `blockSize`, `steps`, `numSamples`), the one that, put back to its default, shrinks the measure
  * most (`nEmbd` if none is above its default).
  */
 export function largestSetting(run: RunSize, measure: (run: RunSize) => number): string {
@@ -191,12 +214,8 @@ export function largestSetting(run: RunSize, measure: (run: RunSize) => number):
   let culprit = "nEmbd";
   let saved = -Infinity;
   for (const [field, base] of SIZE_FIELDS) {
-    const value = field === "steps" ? run.steps ?? 0 : run.model[field];
-    if (!(value > base)) continue;
-    const smaller: RunSize = field === "steps"
-      ? { ...run, steps: base }
-      : { ...run, model: { ...run.model, [field]: base } };
-    const saving = total - measure(smaller);
+    if (!(sizeOf(run, field) > base)) continue;
+    const saving = total - measure(withSize(run, field, base));
     if (saving > saved) [culprit, saved] = [field, saving];
   }
   return culprit;

@@ -31,6 +31,10 @@ Deno.test("requireRunFits() names the setting that makes a run too large", () =>
     [{}, 1e9, "steps"],
     [{ nEmbd: 4096, nLayer: 8 }, 1000, "nEmbd"],
   ];
+  assert.throws(
+    () => requireRunFits({ model: DEFAULT_CONFIG, steps: 1000, numSamples: 1e9 }, 27, budget),
+    /a run with nEmbd 16, nLayer 1, blockSize 16, steps 1000, numSamples 1000000000 .*; lower numSamples$/,
+  );
   for (const [model, steps, field] of cases) {
     assert.throws(
       () => requireRunFits({ model: { ...DEFAULT_CONFIG, ...model }, steps }, 27, budget),

@@ -186,9 +186,21 @@ Deno.test("robust: sizes that cannot fit in memory are one line naming the flag,
       /--steps 1000000000 .* needs about 64 GB of memory, .*; lower --steps$/,
     ],
   ];
+  cases.push([
+    "--samples 1e9",
+    ["--samples", "1000000000"],
+    /--samples 1000000000 .* needs about 96 GB .*; lower --samples$/,
+  ]);
   for (const [name, args, pattern] of cases) {
     await t.step(`train ${name}`, async () => await refused("cli/train.ts", args, pattern));
   }
+  await t.step("a sweep with a thousand workers", async () => {
+    await refused(
+      "cli/sweep.ts",
+      ["--seeds", "1..3", "--steps", "5", "--workers", "1000"],
+      /--workers 1000 is more than 4 per core \(\d+ cores\): the extra workers would only cost memory/,
+    );
+  });
   await t.step("a sweep of a million runs", async () => {
     const rates = Array.from({ length: 1000 }, (_, i) => (i + 1) / 1e5).join(",");
     await refused(

@@ -139,7 +139,12 @@ export const MIN_VOCAB_SIZE = 2;
 
 /** What sizes a run's memory (`estimateRunBytes`). */
 export function runSize(config: ExperimentConfig): RunSize {
-  return { model: config.model, steps: config.train.steps, valueGraph: config.engine === "value" };
+  return {
+    model: config.model,
+    steps: config.train.steps,
+    numSamples: config.sample.numSamples,
+    valueGraph: config.engine === "value",
+  };
 }
 
 /** Format name of run records. */

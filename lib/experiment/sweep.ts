@@ -147,6 +147,9 @@ function requireSweepFits(spec: SweepSpec, base: ExperimentConfig): void {
   );
 }
 
+/** The most sweep workers per core (`runSweep`). */
+export const MAX_WORKERS_PER_CORE = 4;
+
 /** Options of `runSweep`. */
 export interface SweepOptions {
   /** Parallel workers (default: the number of cores, at most one per run). */
@@ -185,6 +188,17 @@ export async function runSweep(
       ["workers"],
       (n) =>
         `${n("workers")} must be a positive integer, got ${numWorkers}; set ${n("workers")} to 1 or more`,
+    );
+  }
+  // Each worker is a V8 isolate of its own (tens of MB before it trains anything), and workers
+  // beyond the cores only wait for them: a few per core is plenty.
+  const maxWorkers = MAX_WORKERS_PER_CORE * cores;
+  if (numWorkers > maxWorkers) {
+    throw new ConfigError(
+      ["workers"],
+      (n) =>
+        `${n("workers")} ${numWorkers} is more than ${MAX_WORKERS_PER_CORE} per core (${cores} cores): the ` +
+        `extra workers would only cost memory; set ${n("workers")} to ${cores} or fewer`,
     );
   }
   const dataByPath = new Map<string, Uint8Array>();
