@@ -144,7 +144,7 @@ async function takeLock(dir: string, lockPath: string): Promise<void> {
     if (held !== undefined && held !== null && (ours ? heldHere.has(lockPath) : processAlive(held.pid))) {
       throw new UsageError(
         `${dir} is in use by process ${held.pid} (since ${held.since}); wait for it to finish or pick ` +
-          "another directory",
+          `another directory (if that process is gone, delete ${lockPath})`,
       );
     }
     if (held === null && lockAgeMs(lockPath) < UNREADABLE_LOCK_GRACE_MS) {
@@ -207,8 +207,8 @@ function lockAgeMs(path: string): number {
 
 /**
  * True unless process `pid` is known to be gone: signal 0 checks it without touching it (no
- * such process: gone; another user's: alive). Without permission to signal, `/proc` answers on
- * Linux; with neither, it counts as alive.
+ * such process: gone; another user's: alive). It needs `--allow-run` (the train and sweep tasks
+ * have it); without, `/proc` answers where it may be read, and otherwise it counts as alive.
  */
 export function processAlive(pid: number): boolean {
   try {
