@@ -189,9 +189,20 @@ export function cliMessage(err: Error, specs: FlagSpecs = {}): string {
   return err.messageWith((field) => flags.get(field) ?? field);
 }
 
+/** A UsageError that ends the program with its own exit code (an interrupted run: 128 + the signal's number). */
+export class ExitError extends UsageError {
+  /** The error's name, `ExitError`. */
+  override name = "ExitError";
+
+  /** `message`: the one line to print; `exitCode`: the program's exit status. */
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+
 /**
  * Runs `main`, printing a UsageError as one `error:` line (fields named as the flags in
- * `specs`) with exit code 2.
+ * `specs`) with exit code 2 (an ExitError's own code).
  */
 export async function runCli(main: () => Promise<void>, specs: FlagSpecs = {}): Promise<void> {
   try {
@@ -199,19 +210,8 @@ export async function runCli(main: () => Promise<void>, specs: FlagSpecs = {}): 
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`error: ${cliMessage(err, specs)}`);
-      Deno.exit(2);
+      Deno.exit(err instanceof ExitError ? err.exitCode : 2);
     }
     throw err;
-  }
-}
-
-/** Creates the output directory (and its parents), with a one-line error if it cannot. */
-export async function makeOutDir(dir: string): Promise<void> {
-  try {
-    await Deno.mkdir(dir, { recursive: true });
-  } catch (err) {
-    throw new UsageError(
-      `cannot create output directory ${dir}: ${(err as Error).message}; pick another --out`,
-    );
   }
 }

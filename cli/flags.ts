@@ -16,6 +16,17 @@ import type { FlagSpec, FlagSpecs } from "./args.ts";
 /** The command line's engine: the fast one prints the same bytes as the Value engine, about 100 times sooner. */
 export const DEFAULT_ENGINE: EngineName = "fast";
 
+/**
+ * Seconds of training between the checkpoints a run with `--out` saves as it trains, unless
+ * `--save-every N` sets a number of steps. By time, not steps: a save costs as much as 100-200
+ * fast-engine steps of the default model (16-19 ms: the JSON, its checksum and fsync; see
+ * BENCHMARKS.md), a share that stays about the same for larger models, so any fixed number of
+ * steps is either costly or rare; once a minute costs under 1% (and never over 5%: a slow save
+ * stretches the interval) and a crash or a kill loses at most about a minute. Ctrl-C loses
+ * nothing: the run saves as it stops.
+ */
+export const DEFAULT_SAVE_SECONDS = 60;
+
 /** Every flag, by name. */
 export const FLAGS = {
   data: {
@@ -84,7 +95,7 @@ export const FLAGS = {
   temperature: {
     kind: "number",
     metavar: "T",
-    help: "sampling temperature",
+    help: "sampling temperature, at least 1e-300 (smaller ones make logits / T overflow)",
     defaultText: String(DEFAULT_SAMPLE_CONFIG.temperature),
     field: "temperature",
   },
@@ -112,6 +123,18 @@ export const FLAGS = {
     metavar: "svg,png",
     help:
       "with --out: also write DIR/loss.* and DIR/attention.* as these (DIR/*.html always; needs Chromium)",
+  },
+  force: {
+    kind: "boolean",
+    help: "with --out: replace the run already in DIR (without it, a DIR holding another run is refused)",
+  },
+  "save-every": {
+    kind: "int",
+    metavar: "N",
+    help:
+      "with --out: save DIR/checkpoint.json every N steps, so a crash loses at most N (0: only at the end)",
+    defaultText: `every ${DEFAULT_SAVE_SECONDS} s of training`,
+    field: "saveEvery",
   },
   "stop-at": {
     kind: "int",

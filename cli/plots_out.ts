@@ -13,7 +13,8 @@ import {
   tokenizerFromCheckpoint,
 } from "../lib/experiment/checkpoint.ts";
 import { UsageError } from "../lib/errors.ts";
-import { findChromium, PlotRenderer, standaloneHtml } from "../lib/plot/export.ts";
+import { findChromium, loadPlaywright, PlotRenderer, standaloneHtml } from "../lib/plot/export.ts";
+import { plotlyBundle } from "../lib/plot/plotly_bundle.ts";
 import { layoutSize } from "../lib/plot/plot_html.ts";
 import { attentionFigure, type Figure, lossCurveFigure, tokenLabels } from "../lib/plot/figures.ts";
 import { sampleName } from "../lib/sample.ts";
@@ -57,6 +58,17 @@ export function parsePlotsFlag(
   }
   if (formats.length > 0) findChromium(); // no browser: fail now, not after training
   return formats;
+}
+
+/**
+ * Checks, before a run trains, that its plots can be written: plotly.js for the HTML pages, and
+ * for images a Chromium and the driver that starts it (`playwright-core`).
+ */
+export async function checkPlotTools(formats: readonly ImageFormat[]): Promise<void> {
+  await plotlyBundle();
+  if (formats.length === 0) return;
+  findChromium();
+  await loadPlaywright();
 }
 
 /** The figures of a run: its loss curve, and the attention of its first sample if it finished. */

@@ -11,6 +11,7 @@ import { DEFAULT_DATA_PATH } from "../lib/data.ts";
 import { UsageError } from "../lib/errors.ts";
 import { engineList, engineName } from "../lib/experiment/engines.ts";
 import {
+  type ExperimentConfig,
   type ExperimentOverrides,
   finalLoss,
   type RunRecord,
@@ -26,7 +27,8 @@ import {
   writeSweep,
 } from "../lib/experiment/sweep.ts";
 import { formatFixed, formatTable } from "../lib/format.ts";
-import { type FlagValues, formatHelp, makeOutDir, parseFlags, runCli } from "./args.ts";
+import { OutDir } from "../lib/experiment/run_dir.ts";
+import { type FlagValues, formatHelp, parseFlags, runCli } from "./args.ts";
 import { DEFAULT_ENGINE, listFlag, pickFlags } from "./flags.ts";
 
 const FLAGS = {
@@ -40,13 +42,14 @@ const FLAGS = {
   lr: listFlag("lr", "Adam learning rate"),
   "batch-size": listFlag("batch-size", "documents per step"),
   temperature: listFlag("temperature", "sampling temperature"),
-  ...pickFlags(["samples", "engine", "val-fraction", "val-every", "val-docs", "workers", "out"], {
+  ...pickFlags(["samples", "engine", "val-fraction", "val-every", "val-docs", "workers", "out", "force"], {
     samples: { help: "documents to sample per run" },
     engine: { help: `training engine: ${engineList()} (same numbers)` },
     "val-fraction": { help: "hold out the last F of the shuffled documents; report validation loss" },
     "val-every": { help: "measure validation loss every K steps" },
     "val-docs": { help: "measure it on the first N held-out documents" },
     out: { help: "write DIR/sweep.json (all records) and DIR/run-NNN.json (one per run)" },
+    force: { help: "with --out: replace the sweep already in DIR (without it, such a DIR is refused)" },
   }),
 };
 
@@ -82,7 +85,25 @@ async function main(args: string[]): Promise<void> {
     seeds: flags.seeds ?? [1, 2, 3, 4, 5],
     grid: gridFromFlags(flags),
   });
-  if (flags.out !== undefined) await makeOutDir(flags.out);
+  if (flags.force !== undefined && flags.out === undefined) {
+    throw new UsageError("--force needs --out DIR to write the sweep in; add --out DIR");
+  }
+  const out = flags.out === undefined ? undefined : await OutDir.claim(flags.out, {
+    files: ["sweep.json"],
+    filePattern: /^run-\d+\.json$/,
+    runId: null,
+    force: flags.force === true,
+    forceHint: "--force",
+  });
+  try {
+    await sweep(configs, flags, out);
+  } finally {
+    out?.release();
+  }
+}
+
+/** Runs the sweep, prints its tables and writes its files into `out`. */
+async function sweep(configs: ExperimentConfig[], flags: Flags, out: OutDir | undefined): Promise<void> {
   const records = await runSweep(configs, {
     workers: flags.workers,
     onRun: (record, index, finished, total) => {
@@ -94,7 +115,7 @@ async function main(args: string[]): Promise<void> {
     },
   });
   printTables(records);
-  if (flags.out !== undefined) await writeOutputs(flags.out, records);
+  if (out !== undefined) await writeOutputs(out.dir, records);
 }
 
 /** The settings every run shares. */

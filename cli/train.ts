@@ -6,7 +6,12 @@
  * @module
  */
 
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../lib/experiment/checkpoint.ts";
+import {
+  type Checkpoint,
+  loadCheckpoint,
+  requireCheckpointFits,
+  saveCheckpoint,
+} from "../lib/experiment/checkpoint.ts";
 import { UsageError } from "../lib/errors.ts";
 import { engineName } from "../lib/experiment/engines.ts";
 import {
@@ -14,13 +19,20 @@ import {
   FIXED_WHEN_RESUMING,
   runExperiment,
   type RunOptions,
+  type RunSnapshot,
 } from "../lib/experiment/experiment.ts";
-import { type ExperimentConfig, experimentConfig, writeRunRecord } from "../lib/experiment/run_record.ts";
+import {
+  type ExperimentConfig,
+  experimentConfig,
+  MIN_VOCAB_SIZE,
+  runSize,
+  writeRunRecord,
+} from "../lib/experiment/run_record.ts";
+import { OutDir } from "../lib/experiment/run_dir.ts";
 import { DEFAULT_DATA_PATH } from "../lib/data.ts";
 import { formatFixed, formatInt } from "../lib/format.ts";
-import { type FlagSpec, type FlagValues, formatHelp, makeOutDir, parseFlags, runCli } from "./args.ts";
-import { DEFAULT_ENGINE, pickFlags } from "./flags.ts";
-import { type ImageFormat, parsePlotsFlag, runFigures, writeRunPlots } from "./plots_out.ts";
+import { ExitError, type FlagSpec, type FlagValues, formatHelp, parseFlags, runCli } from "./args.ts";
+import { DEFAULT_ENGINE, DEFAULT_SAVE_SECONDS, pickFlags } from "./flags.ts";
 
 const FLAGS = pickFlags([
   "data",
@@ -36,6 +48,8 @@ const FLAGS = pickFlags([
   "samples",
   "engine",
   "out",
+  "force",
+  "save-every",
   "plots",
   "stop-at",
   "resume",
@@ -63,8 +77,17 @@ interface Plan {
   resume?: { dir: string; checkpoint: Checkpoint };
   stopAt?: number;
   outDir?: string;
-  plotFormats: ImageFormat[];
+  /** Steps between saves, if `--save-every` gave them. */
+  saveEvery?: number;
+  force: boolean;
 }
+
+/** The output files of a run, in its `--out` directory. */
+const RUN_FILES = [
+  "checkpoint.json",
+  "run.json",
+  ...["loss", "attention"].flatMap((name) => ["html", "svg", "png"].map((ext) => `${name}.${ext}`)),
+];
 
 async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, FLAGS, "deno task train");
@@ -73,22 +96,161 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   const plan = await planRun(flags);
-  if (plan.outDir !== undefined) await makeOutDir(plan.outDir);
-  const run = await runExperiment(plan.config, {
-    resume: plan.resume?.checkpoint,
-    stopAt: plan.stopAt,
-    ...printers(plan),
-  });
-  if (plan.outDir !== undefined) await saveRun(plan.outDir, run, plan.plotFormats);
-  if (run.record.status === "stopped") {
-    console.error(
-      `stopped after step ${run.record.step} / ${plan.config.train.steps}; saved ${plan.outDir}/checkpoint.json; ` +
-        `continue with: deno task train --resume ${plan.outDir}`,
-    );
+  if (plan.outDir === undefined) {
+    const run = await runExperiment(plan.config, { stopAt: plan.stopAt, ...printers(plan) });
+    printSamples(run);
     return;
   }
+  // With --out, everything that can fail is checked before the first step: the plots' tools,
+  // the directory (its lock, its files, that it is writable) and the checkpoint's size.
+  const plots = await import("./plots_out.ts");
+  const plotFormats = plots.parsePlotsFlag(flags.plots, plan.outDir);
+  await plots.checkPlotTools(plotFormats);
+  requireCheckpointFits(runSize(plan.config), MIN_VOCAB_SIZE);
+  const runId = plan.resume?.checkpoint.runId ?? crypto.randomUUID();
+  const out = await OutDir.claim(plan.outDir, {
+    files: RUN_FILES,
+    runId,
+    force: plan.force,
+    resuming: plan.resume !== undefined && await sameDir(plan.resume.dir, plan.outDir),
+    forceHint: "--force",
+    resumeHint: `--resume ${plan.outDir}`,
+  });
+  const interrupt = new Interrupter(out);
+  try {
+    const print = printers(plan);
+    const run = await runExperiment(plan.config, {
+      resume: plan.resume?.checkpoint,
+      stopAt: plan.stopAt,
+      runId,
+      saveEvery: plan.saveEvery,
+      saveEverySeconds: plan.saveEvery === undefined ? DEFAULT_SAVE_SECONDS : 0,
+      signal: interrupt.signal,
+      onSave: (snapshot) => saveSnapshot(out.dir, snapshot),
+      ...print,
+      onStart: (info) => {
+        requireCheckpointFits(runSize(plan.config), info.vocabSize); // with the real vocabulary
+        print.onStart?.(info);
+      },
+    });
+    interrupt.trained();
+    const checkpointPath = `${out.dir}/checkpoint.json`;
+    if (interrupt.signal.aborted) {
+      const { step } = run.record;
+      const { steps } = plan.config.train;
+      throw new ExitError(
+        step < steps
+          ? `interrupted by ${interrupt.signalName} at step ${step} / ${steps}; saved ${checkpointPath}; ` +
+            `continue with: deno task train --resume ${out.dir}`
+          : `interrupted by ${interrupt.signalName} after training, before sampling; saved ${checkpointPath}; ` +
+            `sample from it with deno task sample --checkpoint ${checkpointPath}`,
+        interrupt.exitCode,
+      );
+    }
+    const finished = run.record.status === "finished";
+    if (finished) {
+      await writeRunRecord(`${out.dir}/run.json`, run.record); // the samples, after the checkpoint
+      printSamples(run);
+    }
+    const figures = plots.runFigures(run.record.losses, run.checkpoint, finished);
+    const written = await plots.writeRunPlots(out.dir, figures, plotFormats);
+    console.error(`plots: ${written.join(" ")}`);
+    if (!finished) {
+      console.error(
+        `stopped after step ${run.record.step} / ${plan.config.train.steps}; saved ${checkpointPath}; ` +
+          `continue with: deno task train --resume ${out.dir}`,
+      );
+    }
+  } finally {
+    interrupt.dispose();
+    out.release();
+  }
+}
+
+/** Prints microgpt's inference lines: the samples of a finished run. */
+function printSamples(run: ExperimentRun): void {
   console.log("\n--- inference (new, hallucinated names) ---");
   run.record.samples.forEach((name, i) => console.log(`sample ${formatInt(i + 1, 2)}: ${name}`));
+}
+
+/** Writes a run's checkpoint, then its record (which names the same run and step). */
+async function saveSnapshot(dir: string, snapshot: RunSnapshot): Promise<void> {
+  await saveCheckpoint(`${dir}/checkpoint.json`, snapshot.checkpoint);
+  await writeRunRecord(`${dir}/run.json`, snapshot.record);
+}
+
+/** True when two paths name the same directory. */
+async function sameDir(a: string, b: string): Promise<boolean> {
+  try {
+    return (await Deno.realPath(a)) === (await Deno.realPath(b));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ctrl-C (SIGINT) and SIGTERM for a run that saves: while it trains, the first signal stops it
+ * after the current step (or the save under way), so it is saved as a resumable checkpoint and
+ * the program exits with 128 + the signal's number (130, 143). A second signal while it stops,
+ * or any after training is saved (sampling, plots), exits at once: every file is written
+ * atomically, so none is ever half-written, and the last complete save stays.
+ */
+class Interrupter {
+  readonly #controller = new AbortController();
+  readonly #listeners: [Deno.Signal, () => void][] = [];
+  #phase: "training" | "done" = "training";
+  signalName: Deno.Signal = "SIGINT";
+
+  constructor(private readonly out: OutDir) {
+    for (const name of ["SIGINT", "SIGTERM"] as const) {
+      const listener = () => this.#onSignal(name);
+      try {
+        Deno.addSignalListener(name, listener);
+        this.#listeners.push([name, listener]);
+      } catch {
+        // a signal this platform cannot listen for (SIGTERM on Windows)
+      }
+    }
+  }
+
+  /** Aborted when a signal asks the run to stop. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** The exit code for the signal received. */
+  get exitCode(): number {
+    return this.signalName === "SIGTERM" ? 143 : 130;
+  }
+
+  /** Training is over and saved: a signal now exits at once. */
+  trained(): void {
+    this.#phase = "done";
+  }
+
+  /** Stops listening. */
+  dispose(): void {
+    for (const [name, listener] of this.#listeners) Deno.removeSignalListener(name, listener);
+  }
+
+  #onSignal(name: Deno.Signal): void {
+    if (this.#phase !== "done" && !this.#controller.signal.aborted) {
+      // The first signal while training (or saving along the way): stop after this step.
+      this.signalName = name;
+      this.#controller.abort();
+      return;
+    }
+    const where = `${this.out.dir}/checkpoint.json`;
+    console.error(
+      this.#phase === "done"
+        ? `error: interrupted by ${name} after training; the run is saved in ${where} ` +
+          `(sample from it with deno task sample --checkpoint ${where})`
+        : `error: interrupted by ${name} again while stopping; the last complete save is ${where}`,
+    );
+    this.signalName = name;
+    this.out.release();
+    Deno.exit(this.exitCode);
+  }
 }
 
 /** Checks every flag and reads the checkpoint to resume, so a bad flag never costs a training run. */
@@ -97,8 +259,18 @@ async function planRun(flags: Flags): Promise<Plan> {
   if (flags["stop-at"] !== undefined && outDir === undefined) {
     throw new UsageError("--stop-at needs --out DIR to save the checkpoint in; add --out DIR");
   }
-  const plotFormats = parsePlotsFlag(flags.plots, outDir);
-  const plan = { stopAt: flags["stop-at"], outDir, plotFormats };
+  for (
+    const [name, what] of [["plots", "the plots"], ["force", "the run"], ["save-every", "the run"]] as const
+  ) {
+    if (flags[name] !== undefined && outDir === undefined) {
+      throw new UsageError(`--${name} needs --out DIR to write ${what} in; add --out DIR`);
+    }
+  }
+  const saveEvery = flags["save-every"];
+  if (saveEvery !== undefined && saveEvery < 0) {
+    throw new UsageError(`--save-every must be 0 (only at the end) or a number of steps, got ${saveEvery}`);
+  }
+  const plan = { stopAt: flags["stop-at"], outDir, saveEvery, force: flags.force === true };
   if (flags.resume === undefined) return { ...plan, config: newRunConfig(flags) };
   const fixed = FIXED_FLAGS.find((name) => flags[name] !== undefined);
   if (fixed !== undefined) {
@@ -175,19 +347,6 @@ function printers(plan: Plan): Pick<RunOptions, "onStart" | "onStep" | "onValida
       console.log(`${stepText(step, numSteps)} | val loss ${formatFixed(loss, 4)}`);
     },
   };
-}
-
-/** Writes the checkpoint, the run record and the plots into `outDir`. */
-async function saveRun(
-  outDir: string,
-  run: ExperimentRun,
-  plotFormats: readonly ImageFormat[],
-): Promise<void> {
-  await saveCheckpoint(`${outDir}/checkpoint.json`, run.checkpoint);
-  await writeRunRecord(`${outDir}/run.json`, run.record);
-  const figures = runFigures(run.record.losses, run.checkpoint, run.record.status === "finished");
-  const plots = await writeRunPlots(outDir, figures, plotFormats);
-  console.error(`plots: ${plots.join(" ")}`);
 }
 
 if (import.meta.main) await runCli(() => main(Deno.args), FLAGS);

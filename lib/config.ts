@@ -153,9 +153,50 @@ export function validateTrainConfig(config: TrainConfig): void {
   if (config.batchSize !== undefined) requirePositiveInt(config, "batchSize");
 }
 
+/**
+ * The lowest sampling temperature. Every engine scales the logits as `logit * temperature ** -1`
+ * before the softmax; if that product overflows to Infinity, the softmax computes
+ * `Infinity - Infinity` = NaN and no token can be drawn. At or above this bound,
+ * `temperature ** -1` is at most 1e300, so every logit up to `Number.MAX_VALUE * 1e-300`
+ * (about 1.8e8) in size stays finite — far beyond any trained model's logits (a few tens).
+ * Below about 1e-3 sampling already picks the most likely token almost always, so nothing is
+ * lost. (Below 2^-1024, about 5.6e-309, even `temperature ** -1` is Infinity.) Larger
+ * temperatures need no bound: `logit * temperature ** -1` only shrinks towards 0, and the
+ * distribution towards uniform.
+ */
+export const MIN_TEMPERATURE = 1e-300;
+
+/**
+ * Throws a ConfigError (field `temperature`) unless `temperature` is a finite number of at
+ * least `MIN_TEMPERATURE`.
+ *
+ * @example
+ * ```ts
+ * import { validateTemperature } from "./config.ts";
+ * validateTemperature(0.5); // fine
+ * try {
+ *   validateTemperature(1e-310);
+ * } catch (err) {
+ *   console.log((err as Error).message); // temperature must be a number from 1e-300 up ..., got 1e-310; ...
+ * }
+ * ```
+ */
+export function validateTemperature(temperature: number): void {
+  if (typeof temperature !== "number" || !Number.isFinite(temperature) || !(temperature >= MIN_TEMPERATURE)) {
+    throw new ConfigError(
+      ["temperature"],
+      (n) =>
+        `${n("temperature")} must be a number of at least ${MIN_TEMPERATURE} ` +
+        `(a smaller one makes logits / temperature overflow), got ${temperature}; try ${
+          n("temperature")
+        } 0.5`,
+    );
+  }
+}
+
 /** Checks a sampling config, throwing a one-line ConfigError that names the field to fix. */
 export function validateSampleConfig(config: SampleConfig): void {
-  requirePositiveFinite(config, "temperature");
+  validateTemperature(config.temperature);
   if (!Number.isSafeInteger(config.numSamples) || config.numSamples < 0) {
     throw new ConfigError(
       ["numSamples"],

@@ -7,6 +7,7 @@
  */
 
 import { type GPTConfig, headDim, validateGPTConfig } from "./config.ts";
+import { requireModelFits } from "./memory.ts";
 import { LAYER_MATRICES, type LayerMatrix, layerName, parameterShapes } from "./parameters.ts";
 import type { Random } from "./random.ts";
 import { sum, Value } from "./value.ts";
@@ -133,6 +134,16 @@ export class KVCache {
   }
 }
 
+/** Throws a RangeError unless `vocabSize` is a whole number of at least 1 (`BOS` alone). */
+function checkVocabSize(vocabSize: number): void {
+  if (!Number.isSafeInteger(vocabSize) || vocabSize < 1) {
+    throw new RangeError(
+      `vocabSize must be a whole number of tokens, at least 1 (the characters and BOS), got ${vocabSize}; ` +
+        "pass tokenizer.vocabSize",
+    );
+  }
+}
+
 /**
  * The GPT: token and position embeddings, `nLayer` blocks of attention and MLP, and the
  * `lmHead` that turns the final vector into one logit per token of the vocabulary.
@@ -162,6 +173,7 @@ export class GPT {
     readonly layers: LayerWeights[], // [nLayer]
   ) {
     validateGPTConfig(config);
+    checkVocabSize(vocabSize);
     this.parameters = this.stateDict().flatMap(([, m]) => m.flat());
   }
 
@@ -175,6 +187,8 @@ export class GPT {
     matrixOf: (name: string, rows: number, cols: number) => Matrix,
   ): GPT {
     validateGPTConfig(config);
+    checkVocabSize(vocabSize);
+    requireModelFits(config, vocabSize);
     const matrices = new Map<string, Matrix>();
     for (const [name, rows, cols] of parameterShapes(config, vocabSize)) {
       const m = matrixOf(name, rows, cols);

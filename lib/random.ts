@@ -159,8 +159,11 @@ export class Random {
     return r;
   }
 
-  /** Shuffles `items` in place, like `random.shuffle` (Fisher-Yates from the end). */
-  shuffle<T>(items: T[]): void {
+  /**
+   * Shuffles `items` (an array, or a typed array of indexes) in place, like `random.shuffle`
+   * (Fisher-Yates from the end). The draws depend only on the length.
+   */
+  shuffle<T>(items: { length: number; [index: number]: T }): void {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.randbelow(i + 1);
       const tmp = items[i];

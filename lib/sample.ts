@@ -5,8 +5,9 @@
  * @module
  */
 
-import { DEFAULT_SAMPLE_CONFIG } from "./config.ts";
+import { DEFAULT_SAMPLE_CONFIG, validateTemperature } from "./config.ts";
 import type { Engine, Sequence } from "./engine.ts";
+import { ConfigError } from "./errors.ts";
 import type { GPT } from "./model.ts";
 import type { Random } from "./random.ts";
 import type { Tokenizer } from "./tokenizer.ts";
@@ -58,7 +59,8 @@ export function sampleName(
 ): Sample {
   const engine = asEngine(source);
   const temperature = options.temperature ?? DEFAULT_SAMPLE_CONFIG.temperature;
-  const forced = [...(options.prefix ?? "")].map((ch) => tokenizer.id(ch));
+  validateTemperature(temperature);
+  const forced = prefixTokens(options.prefix ?? "", tokenizer, engine.model.config.blockSize);
   const sequence = engine.startSequence({ recordAttention: options.recordAttention });
   const tokens = [tokenizer.bos];
   let token = tokenizer.bos;
@@ -68,13 +70,63 @@ export function sampleName(
       sequence.feed(token);
       token = forced[pos];
     } else {
-      token = rng.choice(sequence.probabilities(token, temperature));
+      token = rng.choice(checkedProbabilities(sequence.probabilities(token, temperature), temperature));
       if (token === tokenizer.bos) break;
     }
     tokens.push(token);
     text += tokenizer.chars[token];
   }
   return { text, tokens, cache: sequence };
+}
+
+/**
+ * The token ids of a prefix, checked: every character in the vocabulary, and short enough
+ * (at most `blockSize - 1` characters) that at least one token is still drawn after it.
+ * Problems are ConfigErrors about the field `prefix`.
+ */
+export function prefixTokens(prefix: string, tokenizer: Tokenizer, blockSize: number): number[] {
+  const chars = [...prefix];
+  if (chars.length >= blockSize) {
+    throw new ConfigError(
+      ["prefix"],
+      (n) =>
+        `${n("prefix")} has ${chars.length} characters but the model's context holds ${blockSize} tokens ` +
+        `(BOS and ${blockSize - 1} characters); use at most ${blockSize - 1}`,
+    );
+  }
+  return chars.map((ch) => {
+    if (!tokenizer.chars.includes(ch)) {
+      throw new ConfigError(
+        ["prefix"],
+        (n) =>
+          `${n("prefix")} character ${JSON.stringify(ch)} is not in the model's vocabulary ` +
+          `${JSON.stringify(tokenizer.chars.join(""))}; use only those characters`,
+      );
+    }
+    return tokenizer.id(ch);
+  });
+}
+
+/**
+ * `probs` if every one is a finite number; else a ConfigError about the temperature. Only
+ * logits too large for the temperature get here (`MIN_TEMPERATURE` keeps every logit up to
+ * about 1.8e8 in size finite), e.g. a model whose weights blew up.
+ */
+function checkedProbabilities(probs: ArrayLike<number>, temperature: number): ArrayLike<number> {
+  for (let i = 0; i < probs.length; i++) {
+    if (!Number.isFinite(probs[i])) {
+      throw new ConfigError(
+        ["temperature"],
+        (n) =>
+          `cannot sample at ${n("temperature")} ${temperature}: the model's logits divided by it are not ` +
+          `finite (logits over about ${
+            (Number.MAX_VALUE * temperature).toPrecision(2)
+          } in size, a diverged model?); ` +
+          `raise ${n("temperature")} or retrain`,
+      );
+    }
+  }
+  return probs;
 }
 
 /**

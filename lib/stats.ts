@@ -178,6 +178,12 @@ export function pca2(rows: readonly (readonly number[])[]): Projection2D {
     if (row.length !== d) {
       throw new UsageError(`row ${i} has ${row.length} numbers, row 0 has ${d}; rows must match`);
     }
+    const j = row.findIndex((v) => !Number.isFinite(v));
+    if (j !== -1) {
+      throw new UsageError(
+        `PCA needs finite numbers, but row ${i}, column ${j} is ${row[j]}; drop or fix that row`,
+      );
+    }
   }
   const n = rows.length;
   const mean = Array.from({ length: d }, (_, j) => rows.reduce((a, r) => a + r[j], 0) / n); // [d]

@@ -9,6 +9,7 @@
 
 import { Adam } from "./adam.ts";
 import { batchSizeOf, DEFAULT_TRAIN_CONFIG, type TrainConfig, validateTrainConfig } from "./config.ts";
+import type { DocumentList } from "./corpus.ts";
 import type { Batch, Engine } from "./engine.ts";
 import { ConfigError, UsageError } from "./errors.ts";
 import type { GPT } from "./model.ts";
@@ -87,10 +88,13 @@ export class Trainer {
   /** The engine's weights are newer than the model's. */
   #modelStale = false;
 
-  /** A run of `model` on `docs` (each encoded as `[BOS, ..., BOS]`), at step `options.startStep` (0). */
+  /**
+   * A run of `model` on `docs` (each encoded as `[BOS, ..., BOS]`: an array of them, or a
+   * `Corpus`), at step `options.startStep` (0).
+   */
   constructor(
     readonly model: GPT,
-    readonly docs: readonly (readonly number[])[],
+    readonly docs: DocumentList,
     options: TrainOptions = {},
   ) {
     this.config = {
@@ -106,6 +110,12 @@ export class Trainer {
       throw new UsageError("no documents to train on; the data file needs at least one line");
     }
     this.adam = options.adam ?? new Adam(model.parameters.length, this.config);
+    if (this.adam.m.length !== model.parameters.length) {
+      throw new RangeError(
+        `the Adam state holds ${this.adam.m.length} moments but the model has ${model.parameters.length} ` +
+          "parameters: it belongs to another model; pass new Adam(model.parameters.length) or that model's own",
+      );
+    }
     this.nextStep = options.startStep ?? 0;
     this.#engine = this.#checkEngine(options.engine ?? new ValueEngine(model));
     this.modelSync = options.modelSync ?? "every-step";
@@ -160,7 +170,7 @@ export class Trainer {
    */
   batchAt(step: number): Batch {
     const B = batchSizeOf(this.config);
-    return Array.from({ length: B }, (_, b) => this.docs[(step * B + b) % this.docs.length]);
+    return Array.from({ length: B }, (_, b) => this.docs.at((step * B + b) % this.docs.length)!);
   }
 
   #loadEngine(): void {
@@ -231,7 +241,7 @@ export interface TrainResult {
  */
 export function train(
   model: GPT,
-  docs: readonly (readonly number[])[],
+  docs: DocumentList,
   options: TrainOptions & { stopStep?: number; onStep?: (info: StepInfo) => void } = {},
 ): TrainResult {
   const trainer = new Trainer(model, docs, options);

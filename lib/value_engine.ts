@@ -35,7 +35,11 @@ export function documentLoss(model: GPT, tokens: readonly number[]): Value {
   for (let pos = 0; pos < n; pos++) {
     const logits = model.forward(tokens[pos], pos, cache);
     const probs = softmax(logits);
-    losses.push(probs[tokens[pos + 1]].log().neg());
+    const target = tokens[pos + 1];
+    if (!Number.isInteger(target) || target < 0 || target >= model.vocabSize) {
+      throw new RangeError(`token ${target} is outside the vocabulary 0..${model.vocabSize - 1}`);
+    }
+    losses.push(probs[target].log().neg());
   }
   return sum(losses).mul(1 / n);
 }

@@ -6,12 +6,26 @@
  * each command, to show that both pass the library's one-line error on.
  */
 import assert from "node:assert/strict";
+import { checkpointChecksum } from "../lib/experiment/checkpoint.ts";
 import { assertUsageError, runScript as cli } from "./cli.ts";
 
 async function usageError(script: string, args: string[], pattern: RegExp): Promise<void> {
   const output = await cli(script, args);
   assertUsageError(output, pattern, `of ${script} ${args.join(" ")}`);
   assert.equal(output.stdout, "", "nothing printed to stdout");
+}
+
+/** The checkpoint as JSON text, with its checksum made again for its edited contents. */
+function withChecksum(json: Record<string, unknown>): string {
+  return JSON.stringify({ ...json, checksum: checkpointChecksum(json) });
+}
+
+/** The text with one bit of the byte at `at` flipped (a digit stays a digit: 0x31 <-> 0x30). */
+function flipBit(text: string, at: number): string {
+  const bytes = new TextEncoder().encode(text);
+  const digit = bytes.findIndex((b, i) => i >= at && b >= 0x31 && b <= 0x39 && b % 2 === 1);
+  bytes[digit] ^= 1;
+  return new TextDecoder().decode(bytes);
 }
 
 const NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail"];
@@ -54,10 +68,16 @@ Deno.test("CLI: broken checkpoints are one-line errors", async (t) => {
         "sample",
       ]],
       [
-        "shape",
-        JSON.stringify({ ...json(), params: { ...json().params, wpe: json().params.wpe.slice(1) } }),
+        "shape (its checksum made again)",
+        withChecksum({ ...json(), params: { ...json().params, wpe: json().params.wpe.slice(1) } }),
         /params\.wpe should have 16 rows/,
         ["train"],
+      ],
+      [
+        "a flipped bit",
+        flipBit(text, text.indexOf('"wte"') + 20),
+        /its contents do not match its checksum/,
+        ["train", "sample"],
       ],
     ];
     for (const [name, content, pattern, commands] of cases) {

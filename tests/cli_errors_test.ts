@@ -48,7 +48,7 @@ Deno.test("CLI: bad input gets a one-line error and a non-zero exit", async (t) 
       ["non-integer steps", ["--steps", "1.5"], /--steps must be an integer, got '1\.5'/],
       ["non-numeric lr", ["--lr", "fast"], /--lr must be a number, got 'fast'/],
       ["negative lr", ["--lr", "-0.1"], /--lr must be a positive number, got -0\.1; set --lr above 0/],
-      ["zero temperature", ["--temperature", "0"], /--temperature must be a positive number/],
+      ["zero temperature", ["--temperature", "0"], /--temperature must be a number of at least 1e-300/],
       ["negative samples", ["--samples", "-1"], /--samples must be a non-negative integer/],
       ["unknown flag", ["--epochs", "3"], /unknown flag --epochs; see .*--help/],
       ["missing flag value", ["--seed"], /--seed needs a value/],

@@ -85,7 +85,7 @@ Deno.test("CLI: deno task sample", async (t) => {
       await usageError(["--checkpoint", ckpt, "--prefix", "abcdefghijklmnop"], /use at most 15/);
       await usageError(
         ["--checkpoint", ckpt, "--temperature", "0"],
-        /--temperature must be a positive number/,
+        /--temperature must be a number of at least 1e-300/,
       );
       await usageError(
         ["--checkpoint", ckpt, "--samples", "-1"],

@@ -9,7 +9,7 @@ function sweep(args: string[]): Promise<CliOutput> {
 type JsonRecord = Record<string, unknown>;
 
 function withoutTimings(records: JsonRecord[]): JsonRecord[] {
-  return records.map(({ timings: _timings, ...rest }) => rest);
+  return records.map(({ timings: _timings, runId: _runId, ...rest }) => rest);
 }
 
 Deno.test("CLI: deno task sweep", async (t) => {

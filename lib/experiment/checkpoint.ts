@@ -13,15 +13,24 @@
 import { Adam } from "../adam.ts";
 import { validateSampleConfig } from "../config.ts";
 import { ConfigError, UsageError } from "../errors.ts";
+import { countParams, describeRun, formatBytes, largestSetting, type RunSize } from "../memory.ts";
 import { GPT } from "../model.ts";
 import { parameterShapes } from "../parameters.ts";
 import { Random, type RandomState } from "../random.ts";
-import { sampleNames } from "../sample.ts";
+import { prefixTokens, sampleNames } from "../sample.ts";
 import { Tokenizer } from "../tokenizer.ts";
 import { Value } from "../value.ts";
 import { PROGRAM_NAME, VERSION } from "../version.ts";
 import { createEngine, type EngineName } from "./engines.ts";
-import { exactJson, parseJsonText, readJsonFile, validateJson, writeTextFileAtomic } from "./json_file.ts";
+import {
+  canonicalSha256,
+  exactJson,
+  MAX_JSON_BYTES,
+  parseJsonText,
+  readJsonFile,
+  validateJson,
+  writeTextFileAtomic,
+} from "./json_file.ts";
 import {
   checkConfigValues,
   type ExperimentConfig,
@@ -69,6 +78,17 @@ export interface Checkpoint {
   adam: { m: number[]; v: number[] };
   /** The losses so far. */
   history: RunHistory;
+  /**
+   * The run's identity (a random UUID made when it started, kept when it resumes): the
+   * checkpoint and the run record in a directory name the same run. Absent in older files.
+   */
+  runId?: string;
+  /**
+   * `sha256:` and the SHA-256 of every other field (`checkpointChecksum`), written by
+   * `saveCheckpoint` and checked by `loadCheckpoint`. Absent in files written before it existed,
+   * which load without an integrity check.
+   */
+  checksum?: string;
 }
 
 /** What `makeCheckpoint` needs. */
@@ -89,6 +109,8 @@ export interface CheckpointState {
   rng: Random;
   /** The losses so far. */
   history: RunHistory;
+  /** The run's identity. */
+  runId?: string;
 }
 
 /**
@@ -130,6 +152,7 @@ export function makeCheckpoint(state: CheckpointState): Checkpoint {
     params,
     adam: { m: Array.from(state.adam.m), v: Array.from(state.adam.v) },
     history: structuredClone(state.history),
+    ...(state.runId === undefined ? {} : { runId: state.runId }),
   };
 }
 
@@ -203,26 +226,7 @@ export function sampleFromCheckpoint(
   validateSampleConfig(sample);
   const tokenizer = tokenizerFromCheckpoint(checkpoint);
   const prefix = options.prefix ?? "";
-  const { blockSize } = checkpoint.experiment.model;
-  const prefixLength = [...prefix].length;
-  if (prefixLength >= blockSize) {
-    throw new ConfigError(
-      ["prefix"],
-      (n) =>
-        `${n("prefix")} has ${prefixLength} characters but the model's context holds ${blockSize} tokens; ` +
-        `use at most ${blockSize - 1}`,
-    );
-  }
-  for (const ch of prefix) {
-    if (!checkpoint.vocab.includes(ch)) {
-      throw new ConfigError(
-        ["prefix"],
-        (n) =>
-          `${n("prefix")} character ${JSON.stringify(ch)} is not in the model's vocabulary ` +
-          `${JSON.stringify(checkpoint.vocab.join(""))}; use only those characters`,
-      );
-    }
-  }
+  prefixTokens(prefix, tokenizer, checkpoint.experiment.model.blockSize); // checked before any work
   const seed = options.seed;
   if (seed !== undefined && !Number.isSafeInteger(seed)) {
     throw new ConfigError(["seed"], (n) => `${n("seed")} must be an integer, got ${seed}`);
@@ -237,9 +241,70 @@ export function sampleFromCheckpoint(
 
 // --- saving and loading ----------------------------------------------------------------
 
-/** The checkpoint as exact JSON text (see `exactJson`), ending in a newline. */
+/**
+ * About how large a run's checkpoint file gets: every parameter three times (weight and Adam's
+ * two moments) and every step's loss, at about 24 characters a number, and the rest.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CONFIG } from "../config.ts";
+ * import { estimateCheckpointBytes } from "./checkpoint.ts";
+ * console.log(Math.round(estimateCheckpointBytes({ model: DEFAULT_CONFIG, steps: 1000 }, 27) / 1000)); // 390 (kB; 316 measured)
+ * ```
+ */
+export function estimateCheckpointBytes(run: RunSize, vocabSize: number): number {
+  return (3 * countParams(run.model, vocabSize) + (run.steps ?? 0)) * 24 + 64e3;
+}
+
+/**
+ * Throws a ConfigError unless the checkpoint of this run fits in `MAX_JSON_BYTES`, the largest
+ * checkpoint `loadCheckpoint` reads: a run that saves one checks this before its first step,
+ * so it never writes a checkpoint it could not resume from. Names the setting to lower.
+ */
+export function requireCheckpointFits(run: RunSize, vocabSize: number): void {
+  const bytes = estimateCheckpointBytes(run, vocabSize);
+  if (bytes <= MAX_JSON_BYTES) return;
+  const culprit = largestSetting(run, (r) => estimateCheckpointBytes(r, vocabSize));
+  throw new ConfigError(
+    [culprit],
+    (n) =>
+      `the checkpoint of ${describeRun(run, n)} would be about ${formatBytes(bytes)}, over the ${
+        formatBytes(MAX_JSON_BYTES)
+      } checkpoints may be; lower ${n(culprit)}, or train without saving it`,
+  );
+}
+
+/**
+ * A checkpoint's checksum: `sha256:` and the SHA-256 of the canonical form (`canonicalSha256`)
+ * of the checkpoint as JSON without its `checksum` field. Every field counts, known or not (a
+ * field added later is covered with no change here), and only the values do: a file laid out
+ * differently, or written by another program, has the same checksum.
+ *
+ * To compute it in another language: parse the JSON (`-0` as the double -0), drop the
+ * top-level `checksum`, write the canonical form and hash its UTF-8 bytes. In Python:
+ *
+ * ```
+ * def canonical(v):
+ *     if v is None: return "null"
+ *     if v is True: return "true"
+ *     if v is False: return "false"
+ *     if isinstance(v, (int, float)): return struct.pack(">d", v).hex()
+ *     if isinstance(v, str): return json.dumps(v, ensure_ascii=False)
+ *     if isinstance(v, list): return "[" + ",".join(canonical(x) for x in v) + "]"
+ *     return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + canonical(v[k]) for k in sorted(v)) + "}"
+ * payload = {k: x for k, x in checkpoint.items() if k != "checksum"}
+ * checksum = "sha256:" + hashlib.sha256(canonical(payload).encode("utf-8")).hexdigest()
+ * ```
+ */
+export function checkpointChecksum(checkpoint: object): string {
+  const { checksum: _checksum, ...payload } = checkpoint as Record<string, unknown>;
+  return `sha256:${canonicalSha256(payload)}`;
+}
+
+/** The checkpoint as exact JSON text (see `exactJson`) with its checksum last, ending in a newline. */
 export function checkpointToJson(checkpoint: Checkpoint): string {
-  return exactJson(checkpoint) + "\n";
+  const { checksum: _old, ...payload } = checkpoint;
+  return exactJson({ ...payload, checksum: checkpointChecksum(payload) }) + "\n";
 }
 
 /**
@@ -309,10 +374,11 @@ export function parseCheckpoint(text: string, source: string): Checkpoint {
   return checkCheckpoint(parseJsonText(text, `checkpoint ${source}`, RECREATE), source);
 }
 
-/** Checks parsed checkpoint JSON: what it is, every field's type, then the fields against each other. */
+/** Checks parsed checkpoint JSON: what it is, its checksum, every field's type, then the fields against each other. */
 function checkCheckpoint(json: unknown, source: string): Checkpoint {
   const where = `checkpoint ${source}`;
   checkFormat(json, where);
+  checkChecksum(json as Record<string, unknown>, where);
   const checkpoint = validateJson(CheckpointSchema, json, where, RECREATE);
   checkConfigValues(checkpoint.experiment, where);
   const fail = (what: string): never => {
@@ -347,6 +413,26 @@ function checkCheckpoint(json: unknown, source: string): Checkpoint {
     if (segment.endStep > step) fail(`history.segments[${i}].endStep is after the checkpoint's step ${step}`);
   });
   return checkpoint;
+}
+
+/**
+ * A checkpoint whose checksum differs from its contents' is refused; one without a checksum
+ * (written before checksums existed, or by a program that does not write them) is accepted
+ * unchecked. A single flipped bit cannot turn the first into the second: flipped in the
+ * field's name, it leaves the contents as they were written.
+ */
+function checkChecksum(json: Record<string, unknown>, where: string): void {
+  if (!("checksum" in json)) return;
+  const stored = json.checksum;
+  if (typeof stored !== "string" || !/^sha256:[0-9a-f]{64}$/.test(stored)) {
+    throw new UsageError(`${where}: checksum is not "sha256:" and 64 hex digits; ${RECREATE}`);
+  }
+  if (checkpointChecksum(json) !== stored) {
+    throw new UsageError(
+      `${where}: its contents do not match its checksum (the file changed or was corrupted after it was ` +
+        `written); ${RECREATE}`,
+    );
+  }
 }
 
 /** A foreign file or another version of ours is refused first, with its own advice. */

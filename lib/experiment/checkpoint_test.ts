@@ -3,6 +3,7 @@ import { Adam } from "../adam.ts";
 import {
   adamFromCheckpoint,
   type Checkpoint,
+  checkpointChecksum,
   checkpointToJson,
   loadCheckpoint,
   makeCheckpoint,
@@ -67,8 +68,11 @@ Deno.test("checkpoint round trip", async (t) => {
     await saveCheckpoint(path, run.checkpoint);
     const loaded = await loadCheckpoint(path);
 
-    await t.step("the file reads back as the same checkpoint", () => {
-      assert.deepEqual(loaded, run.checkpoint);
+    await t.step("the file reads back as the same checkpoint, with its checksum", () => {
+      const { checksum, ...rest } = loaded;
+      assert.deepEqual(rest, run.checkpoint);
+      assert.equal(checksum, checkpointChecksum(run.checkpoint));
+      assert.match(checksum!, /^sha256:[0-9a-f]{64}$/);
       assert.equal(loaded.step, 12);
       assert.equal(loaded.history.losses.length, 12);
     });
@@ -124,9 +128,11 @@ Deno.test("checkpoint round trip", async (t) => {
 Deno.test("parseCheckpoint() rejects broken files with one line", async (t) => {
   const good: Checkpoint = trainedRun(4).checkpoint;
   const text = checkpointToJson(good);
+  // An edited file with its checksum made again: what the checks behind the checksum see.
   const edit = (change: (json: Record<string, unknown> & Checkpoint) => void): string => {
     const json = JSON.parse(text);
     change(json);
+    json.checksum = checkpointChecksum(json);
     return JSON.stringify(json);
   };
   const cases: [string, string, RegExp][] = [
@@ -199,6 +205,21 @@ Deno.test("parseCheckpoint() rejects broken files with one line", async (t) => {
     ["rng word", edit((j) => (j.rng.mt[5] = 1.5)), /rng\.mt\[5\] is not a non-negative integer/],
     ["history length", edit((j) => j.history.losses.pop()), /history\.losses should hold 4 losses/],
     ["data hash", edit((j) => (j.data.sha256 = "xyz")), /data\.sha256 is not a SHA-256/],
+    [
+      "a weight changed, the checksum not",
+      text.replace(/("wte": \[\n\s*\[-?\d\.\d)/, "$19"),
+      /its contents do not match its checksum \(the file changed or was corrupted after it was written\)/,
+    ],
+    [
+      "a checksum that is not one",
+      text.replace(/"checksum": "sha256:[0-9a-f]+"/, '"checksum": "md5:00"'),
+      /checksum is not "sha256:" and 64 hex digits/,
+    ],
+    [
+      "nested 5000 deep",
+      `{"format": ${"[".repeat(5000)}${"]".repeat(5000)}}`,
+      /nests arrays and objects more than 32 deep/,
+    ],
   ];
   for (const [name, broken, pattern] of cases) {
     await t.step(name, () => {
@@ -215,7 +236,19 @@ Deno.test("parseCheckpoint() rejects broken files with one line", async (t) => {
     });
   }
   await t.step("the intact text parses", () => {
-    assert.deepEqual(parseCheckpoint(text, "ok"), good);
+    assert.deepEqual(parseCheckpoint(text, "ok"), { ...good, checksum: checkpointChecksum(good) });
+  });
+  await t.step("a file without a checksum (written before checksums) loads unchecked", () => {
+    const old = JSON.parse(text);
+    delete old.checksum;
+    assert.deepEqual(parseCheckpoint(JSON.stringify(old), "old"), good);
+  });
+  await t.step("the checksum covers fields this program does not know (train.batchSize)", () => {
+    const json = JSON.parse(text);
+    json.experiment.train.batchSize = 4;
+    assert.throws(() => parseCheckpoint(JSON.stringify(json), "new"), /do not match its checksum/);
+    json.checksum = checkpointChecksum(json);
+    assert.equal(parseCheckpoint(JSON.stringify(json), "new").step, good.step);
   });
 });
 
@@ -264,11 +297,11 @@ Deno.test("sampleFromCheckpoint()", async (t) => {
     );
     assert.throws(
       () => sampleFromCheckpoint(ckpt, { prefix: "a".repeat(16) }),
-      /context holds 16 tokens; use at most 15/,
+      /context holds 16 tokens \(BOS and 15 characters\); use at most 15/,
     );
     assert.throws(
       () => sampleFromCheckpoint(ckpt, { temperature: 0 }),
-      /: temperature must be a positive number/,
+      /: temperature must be a number of at least 1e-300/,
     );
     assert.throws(
       () => sampleFromCheckpoint(ckpt, { numSamples: -1 }),

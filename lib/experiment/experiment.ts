@@ -7,6 +7,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { Adam } from "../adam.ts";
 import {
   batchSizeOf,
@@ -16,10 +17,11 @@ import {
   type SampleConfig,
   type TrainConfig,
 } from "../config.ts";
-import { docsFromBytes, readDataFile } from "../data.ts";
-import { type Dataset, shuffledDataset } from "../dataset.ts";
+import { type Corpus, type CorpusDataset, corpusFromBytes } from "../corpus.ts";
+import { readDataFile } from "../data.ts";
 import type { Engine } from "../engine.ts";
 import { ConfigError, UsageError } from "../errors.ts";
+import { requireRunFits } from "../memory.ts";
 import { GPT } from "../model.ts";
 import type { Random } from "../random.ts";
 import { sampleName } from "../sample.ts";
@@ -37,17 +39,12 @@ import { createEngine, type EngineName } from "./engines.ts";
 import {
   type ExperimentConfig,
   type RunRecord,
+  runSize,
   type RunTimings,
   validateExperimentConfig,
   type ValidationLoss,
 } from "./run_record.ts";
-import {
-  DEFAULT_VALIDATION,
-  type DocSplit,
-  evaluateLoss,
-  splitDocs,
-  type ValidationConfig,
-} from "./split.ts";
+import { DEFAULT_VALIDATION, evaluateLoss, numTrainDocs, type ValidationConfig } from "./split.ts";
 
 /** What an experiment reports before its first step. */
 export interface StartInfo {
@@ -91,6 +88,40 @@ export interface RunOptions {
   onValidation?: (info: ValidationInfo) => void;
   /** Each sampled document as it is drawn (0-based index). */
   onSample?: (text: string, index: number) => void;
+  /**
+   * Called with the run's checkpoint and record whenever it should be saved, and awaited:
+   * every `saveEvery` steps (`periodic`), when training ends before sampling starts (`trained`:
+   * so nothing that fails later loses it), or when the run stops early (`stopped`: at
+   * `stopAt`, or aborted by `signal`). The record is a stopped run's (nothing sampled yet).
+   */
+  onSave?: (snapshot: RunSnapshot & { reason: SaveReason }) => Promise<void> | void;
+  /** Steps between `periodic` saves (0, the default: none by steps). */
+  saveEvery?: number;
+  /**
+   * Seconds of training between `periodic` saves (0, the default: none by time); a save that
+   * took long stretches the interval to 20 times its duration, so saving never costs more than
+   * about 5% of the time.
+   */
+  saveEverySeconds?: number;
+  /**
+   * Stops the run after the current step when aborted: it is saved (`onSave`, `stopped`) and
+   * returned as a stopped run, resumable from its checkpoint. (Aborting also lets the event loop
+   * run between steps, about every 50 ms, so a signal handler can call it.)
+   */
+  signal?: AbortSignal;
+  /** The run's identity for a new run (default: a random UUID; a resumed run keeps its checkpoint's). */
+  runId?: string;
+}
+
+/** Why `onSave` was called. */
+export type SaveReason = "periodic" | "trained" | "stopped";
+
+/** A run's state at one moment: its checkpoint and its record. */
+export interface RunSnapshot {
+  /** The state after the last step run. */
+  checkpoint: Checkpoint;
+  /** The record so far. */
+  record: RunRecord;
 }
 
 /** What `runExperiment` returns. */
@@ -115,9 +146,9 @@ export interface ExperimentRun {
  * // ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
  * ```
  */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+export function sha256Hex(bytes: Uint8Array): Promise<string> {
+  // node:crypto hashes the bytes where they are (WebCrypto's digest copies them first).
+  return Promise.resolve(createHash("sha256").update(bytes).digest("hex"));
 }
 
 /**
@@ -195,12 +226,25 @@ export async function runExperiment(
   validateExperimentConfig(config);
   const { resume } = options;
   if (resume) checkResumable(config, resume);
+  const saveEvery = options.saveEvery ?? 0;
+  if (!Number.isSafeInteger(saveEvery) || saveEvery < 0) {
+    throw new ConfigError(
+      ["saveEvery"],
+      (n) => `${n("saveEvery")} must be a whole number of steps (0: never), got ${saveEvery}`,
+    );
+  }
+  const saveEverySeconds = options.saveEverySeconds ?? 0;
+  if (!(saveEverySeconds >= 0 && saveEverySeconds < Infinity)) {
+    throw new RangeError(`saveEverySeconds must be a number of seconds (0: never), got ${saveEverySeconds}`);
+  }
+  const runId = options.runId ?? resume?.runId ?? crypto.randomUUID();
   const { startStep, stopStep } = stopPoints(config.train.steps, resume?.step ?? 0, options.stopAt);
   const data = await prepareData(config, options.data, resume);
-  const { model, adam, history } = startingState(config, data.dataset, resume);
   const { tokenizer, rng } = data.dataset;
+  requireRunFits(runSize(config), tokenizer.vocabSize); // with the real vocabulary, before allocating
+  const { model, adam, history } = startingState(config, data.dataset, resume);
   options.onStart?.({
-    numDocs: data.dataset.docs.length,
+    numDocs: data.dataset.corpus.length,
     numTrainDocs: data.split.train.length,
     numValDocs: data.split.val.length,
     vocabSize: tokenizer.vocabSize,
@@ -216,34 +260,61 @@ export async function runExperiment(
     startStep,
     engine: createEngine(config.engine, model),
     // Nothing reads the model between steps (validation and sampling ask the engine), so the
-    // engine keeps its weights until the end instead of writing 4192 Values per step.
+    // engine keeps its weights until a checkpoint is taken, instead of writing 4192 Values per step.
     modelSync: "on-demand",
   });
-  const { trainSeconds, validationSeconds } = trainUntil(
-    trainer,
-    stopStep,
-    config,
-    data.split.val,
-    history,
-    options,
-  );
-  trainer.syncModel();
-  history.segments.push({ startStep, endStep: stopStep, seconds: trainSeconds, engine: config.engine });
-  const checkpoint = makeCheckpoint({
-    experiment: config,
-    data: { sha256: data.sha256, numDocs: data.dataset.docs.length },
-    tokenizer,
-    model,
-    adam,
-    step: trainer.nextStep,
-    rng,
-    history,
+  const clock = { trainSeconds: 0, validationSeconds: 0 };
+  /** The run as it stands: its checkpoint, and its record as a stopped run (nothing sampled). */
+  const snapshot = (): RunSnapshot => {
+    trainer.syncModel();
+    const segment = {
+      startStep,
+      endStep: trainer.nextStep,
+      seconds: clock.trainSeconds,
+      engine: config.engine,
+    };
+    const sofar = { ...history, segments: [...history.segments, segment] };
+    const checkpoint = makeCheckpoint({
+      experiment: config,
+      data: { sha256: data.sha256, numDocs: data.dataset.corpus.length },
+      tokenizer,
+      model,
+      adam,
+      step: trainer.nextStep,
+      rng,
+      history: sofar,
+      runId,
+    });
+    const record = runRecord({
+      config,
+      data,
+      model,
+      trainer,
+      history: sofar,
+      samples: [],
+      status: "stopped",
+      resumedFrom: resume ? resume.step : null,
+      runId,
+      timings: { startedAt, t0, validationSeconds: clock.validationSeconds, sampleSeconds: 0 },
+    });
+    return { checkpoint, record };
+  };
+  const save = async (reason: SaveReason) => await options.onSave?.({ ...snapshot(), reason });
+  await trainUntil(trainer, stopStep, config, data.split.val, history, clock, {
+    ...options,
+    saveEvery,
+    saveEverySeconds,
+    save: options.onSave ? save : undefined,
   });
+  const trained = snapshot();
+  history.segments = trained.checkpoint.history.segments;
+  // Saved before sampling: whatever happens next, the training is on disk.
+  const stopped = !trainer.done || options.signal?.aborted === true;
+  await options.onSave?.({ ...trained, reason: stopped ? "stopped" : "trained" });
+  if (stopped) return { ...trained, model, tokenizer };
 
   const ts = performance.now();
-  const samples = trainer.done
-    ? drawSamples(trainer.engine, tokenizer, rng, config.sample, options.onSample)
-    : [];
+  const samples = drawSamples(trainer.engine, tokenizer, rng, config.sample, options.onSample);
   const sampleSeconds = (performance.now() - ts) / 1000;
   const record = runRecord({
     config,
@@ -252,10 +323,12 @@ export async function runExperiment(
     trainer,
     history,
     samples,
+    status: "finished",
     resumedFrom: resume ? resume.step : null,
-    timings: { startedAt, t0, validationSeconds, sampleSeconds },
+    runId,
+    timings: { startedAt, t0, validationSeconds: clock.validationSeconds, sampleSeconds },
   });
-  return { record, checkpoint, model, tokenizer };
+  return { record, checkpoint: trained.checkpoint, model, tokenizer };
 }
 
 /** Where this run starts and stops, checked against the schedule. */
@@ -285,8 +358,8 @@ function stopPoints(
 /** The run's data: the file's hash, the prepared dataset, and its training and held-out documents. */
 interface RunData {
   sha256: string;
-  dataset: Dataset;
-  split: DocSplit<number[]>;
+  dataset: CorpusDataset;
+  split: { train: Corpus; val: Corpus };
 }
 
 /** Reads (or takes) the data and prepares it: the same bytes always give the same documents, shuffle and vocabulary. */
@@ -305,11 +378,14 @@ async function prepareData(
         `resume with the original data (${n("dataPath")}) or start a new run`,
     );
   }
-  const dataset = shuffledDataset(docsFromBytes(data, config.dataPath), config.seed);
+  const dataset = corpusFromBytes(data, config.dataPath, config.seed);
   // The vocabulary comes from every document; the held-out ones are the last of the shuffle.
-  const split = config.validation
-    ? splitDocs(dataset.tokens, config.validation.fraction)
-    : { train: dataset.tokens, val: [] };
+  // Each document as far as the model reads it (its context and one target more).
+  const corpus = dataset.corpus.limit(config.model.blockSize + 1);
+  const numTrain = config.validation
+    ? numTrainDocs(corpus.length, config.validation.fraction)
+    : corpus.length;
+  const split = { train: corpus.slice(0, numTrain), val: corpus.slice(numTrain) };
   if (resume && resume.vocab.join("") !== dataset.tokenizer.chars.join("")) {
     throw new UsageError(
       `the data's vocabulary ${
@@ -324,7 +400,7 @@ async function prepareData(
 /** Model, optimizer and history: fresh from the generator, or exactly as the checkpoint left them (generator too). */
 function startingState(
   config: ExperimentConfig,
-  dataset: Dataset,
+  dataset: CorpusDataset,
   resume: Checkpoint | undefined,
 ): { model: GPT; adam: Adam; history: RunHistory } {
   if (resume) {
@@ -343,22 +419,34 @@ function startingState(
   };
 }
 
-/** Trains up to `stopStep`, measuring the held-out loss when the config asks; returns the seconds spent. */
-function trainUntil(
+/**
+ * Trains up to `stopStep`, measuring the held-out loss when the config asks, adding the seconds
+ * spent to `clock`. Every `saveEvery` steps, or `saveEverySeconds`, it awaits `save`; with a
+ * `signal`, it lets the event loop run about every 50 ms (so a signal handler can abort it) and
+ * stops after the step during which the signal was aborted.
+ */
+async function trainUntil(
   trainer: Trainer,
   stopStep: number,
   config: ExperimentConfig,
-  valTokens: readonly number[][],
+  valTokens: Corpus,
   history: RunHistory,
-  options: RunOptions,
-): { trainSeconds: number; validationSeconds: number } {
-  let trainSeconds = 0;
-  let validationSeconds = 0;
+  clock: { trainSeconds: number; validationSeconds: number },
+  options: RunOptions & {
+    saveEvery: number;
+    saveEverySeconds: number;
+    save?: (reason: SaveReason) => Promise<void>;
+  },
+): Promise<void> {
   const numSteps = config.train.steps;
-  while (trainer.nextStep < stopStep) {
+  const { signal, saveEvery, saveEverySeconds, save } = options;
+  let lastYield = performance.now();
+  let lastSave = performance.now();
+  let saveInterval = saveEverySeconds * 1000;
+  while (trainer.nextStep < stopStep && !signal?.aborted) {
     const t = performance.now();
     const info = trainer.step();
-    trainSeconds += (performance.now() - t) / 1000;
+    clock.trainSeconds += (performance.now() - t) / 1000;
     history.losses.push(info.loss);
     options.onStep?.(info);
     const done = info.step + 1;
@@ -366,12 +454,25 @@ function trainUntil(
       const tv = performance.now();
       const numDocs = Math.min(valTokens.length, config.validation.maxDocs);
       const loss = evaluateLoss(trainer.engine, valTokens, { maxDocs: numDocs });
-      validationSeconds += (performance.now() - tv) / 1000;
+      clock.validationSeconds += (performance.now() - tv) / 1000;
       history.validationLosses.push({ step: done, loss, numDocs });
       options.onValidation?.({ step: done, loss, numDocs, numSteps });
     }
+    if (signal) {
+      if (performance.now() - lastYield > 50) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = performance.now();
+      }
+      if (signal.aborted) return;
+    }
+    if (save === undefined || done >= stopStep) continue;
+    const now = performance.now();
+    if ((saveEvery > 0 && done % saveEvery === 0) || (saveInterval > 0 && now - lastSave >= saveInterval)) {
+      await save("periodic");
+      lastSave = performance.now();
+      if (saveEverySeconds > 0) saveInterval = Math.max(saveEverySeconds * 1000, 20 * (lastSave - now));
+    }
   }
-  return { trainSeconds, validationSeconds };
 }
 
 /** microgpt's inference loop: `numSamples` documents from the generator, on the run's engine. */
@@ -399,7 +500,9 @@ function runRecord(run: {
   trainer: Trainer;
   history: RunHistory;
   samples: string[];
+  status: RunRecord["status"];
   resumedFrom: number | null;
+  runId: string;
   timings: { startedAt: string; t0: number; validationSeconds: number; sampleSeconds: number };
 }): RunRecord {
   const { config, data, history } = run;
@@ -418,12 +521,12 @@ function runRecord(run: {
     format: "microgpt-run",
     version: 1,
     program: { name: PROGRAM_NAME, version: VERSION, deno: Deno.version.deno, v8: Deno.version.v8 },
-    status: run.trainer.done ? "finished" : "stopped",
+    status: run.status,
     config: structuredClone(config),
     data: {
       path: config.dataPath,
       sha256: data.sha256,
-      numDocs: data.dataset.docs.length,
+      numDocs: data.dataset.corpus.length,
       numTrainDocs: data.split.train.length,
       numValDocs: data.split.val.length,
       vocab: data.dataset.tokenizer.chars.join(""),
@@ -434,6 +537,7 @@ function runRecord(run: {
     validationLosses: [...history.validationLosses],
     samples: run.samples,
     resumedFrom: run.resumedFrom,
+    runId: run.runId,
     timings,
   };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../errors.ts";
-import { exactJson, writeTextFileAtomic } from "./json_file.ts";
+import { canonicalSha256, exactJson, readJsonFile, tooDeepAt, writeTextFileAtomic } from "./json_file.ts";
 
 Deno.test("exactJson()", async (t) => {
   await t.step("every double reads back bit for bit, -0 included", () => {
@@ -46,6 +46,45 @@ Deno.test("writeTextFileAtomic()", async (t) => {
           err instanceof UsageError && /does not exist/.test(err.message) && !err.message.includes("\n"),
       );
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("canonicalSha256() is the spec's, as Python computes it (tests/fixtures/checksum.json)", async () => {
+  const fixture = JSON.parse(
+    await Deno.readTextFile(new URL("../../tests/fixtures/checksum.json", import.meta.url)),
+  );
+  assert.ok(Object.is(fixture.value.numbers[1], -0), "the fixture's -0.0 reads as -0");
+  assert.equal(`sha256:${canonicalSha256(fixture.value)}`, fixture.checksum);
+  // Every value counts, down to the sign of a zero; the order of keys does not.
+  const flipped = structuredClone(fixture.value);
+  flipped.numbers[1] = 0;
+  assert.notEqual(`sha256:${canonicalSha256(flipped)}`, fixture.checksum);
+  const reordered = Object.fromEntries(Object.entries(fixture.value).reverse());
+  assert.equal(`sha256:${canonicalSha256(reordered)}`, fixture.checksum);
+});
+
+Deno.test("tooDeepAt() finds nesting past the limit without parsing, skipping strings", () => {
+  assert.equal(tooDeepAt("[".repeat(32) + "]".repeat(32)), -1);
+  assert.equal(tooDeepAt("[".repeat(33) + "]".repeat(33)), 32);
+  assert.equal(tooDeepAt(`{"a": "${"[".repeat(100)}", "b": "\\"[[["}`), -1);
+  assert.equal(tooDeepAt(`[{"x": [[1]]}]`, 3), 8); // the second [ after "x"
+});
+
+Deno.test("readJsonFile() refuses before reading: not a file, too large", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(
+      () => readJsonFile("/dev/zero", "run record", "fix"),
+      /run record path \/dev\/zero is not a regular file/,
+    );
+    using file = await Deno.create(`${dir}/big.json`);
+    await file.truncate(2000);
+    await assert.rejects(
+      () => readJsonFile(`${dir}/big.json`, "checkpoint", "pass another", 1000),
+      /checkpoint .*big\.json is 2.0 kB, over the 1.0 kB limit for checkpoint files: not one this program wrote; pass another/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

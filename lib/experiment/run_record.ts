@@ -9,6 +9,7 @@
  */
 
 import {
+  batchSizeOf,
   DEFAULT_CONFIG,
   DEFAULT_SAMPLE_CONFIG,
   DEFAULT_TRAIN_CONFIG,
@@ -20,6 +21,7 @@ import {
   validateTrainConfig,
 } from "../config.ts";
 import { DEFAULT_DATA_PATH } from "../data.ts";
+import { requireRunFits, type RunSize } from "../memory.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { mean } from "../stats.ts";
 import { type EngineName, engineName } from "./engines.ts";
@@ -130,6 +132,21 @@ export function validateExperimentConfig(config: ExperimentConfig): void {
   validateSampleConfig(config.sample);
   if (config.validation !== null) validateValidationConfig(config.validation);
   engineName(config.engine);
+  requireRunFits(runSize(config), MIN_VOCAB_SIZE);
+}
+
+/** The smallest vocabulary a dataset gives (one character and BOS): a config alone is checked with it. */
+export const MIN_VOCAB_SIZE = 2;
+
+/** What sizes a run's memory (`estimateRunBytes`). */
+export function runSize(config: ExperimentConfig): RunSize {
+  return {
+    model: config.model,
+    steps: config.train.steps,
+    numSamples: config.sample.numSamples,
+    valueGraph: config.engine === "value",
+    batchSize: batchSizeOf(config.train),
+  };
 }
 
 /** Format name of run records. */
@@ -229,6 +246,8 @@ export interface RunRecord {
   samples: string[];
   /** The step a resumed run continued from, or null. */
   resumedFrom: number | null;
+  /** The run's identity, as in its checkpoint (absent in older records). */
+  runId?: string;
   /** Wall-clock timings. */
   timings: RunTimings;
 }
@@ -269,15 +288,16 @@ export function parseRunRecord(json: unknown, source: string): RunRecord {
 }
 
 /**
- * A record without its timings: what two runs of the same config must agree on exactly.
+ * A record without its timings and its run id (each run has its own): what two runs of the
+ * same config must agree on exactly.
  *
  * @example
  * ```ts ignore
  * assert.deepEqual(withoutTimings(a), withoutTimings(b));
  * ```
  */
-export function withoutTimings(record: RunRecord): Omit<RunRecord, "timings"> {
-  const { timings: _timings, ...rest } = record;
+export function withoutTimings(record: RunRecord): Omit<RunRecord, "timings" | "runId"> {
+  const { timings: _timings, runId: _runId, ...rest } = record;
   return rest;
 }
 

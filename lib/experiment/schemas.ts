@@ -104,6 +104,7 @@ export const RunRecordSchema = object({
   validationLosses: array(ValidationLossSchema),
   samples: array(TEXT),
   resumedFrom: v.nullable(COUNT),
+  runId: v.optional(TEXT),
   timings: object({
     startedAt: TEXT,
     trainSeconds: FINITE,
@@ -144,6 +145,8 @@ export const CheckpointSchema = object({
     validationLosses: array(ValidationLossSchema),
     segments: array(TrainingSegmentSchema),
   }),
+  runId: v.optional(TEXT),
+  checksum: v.optional(TEXT),
 });
 const _checkpointIsItsSchema: Same<Checkpoint, v.InferOutput<typeof CheckpointSchema>> = true;
 

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { DocumentList } from "../corpus.ts";
 import type { Engine } from "../engine.ts";
 import { ConfigError } from "../errors.ts";
 import type { GPT } from "../model.ts";
@@ -89,18 +90,26 @@ export interface DocSplit<T> {
  * ```
  */
 export function splitDocs<T>(docs: readonly T[], fraction: number): DocSplit<T> {
+  const numTrain = numTrainDocs(docs.length, fraction);
+  return { train: docs.slice(0, numTrain), val: docs.slice(numTrain) };
+}
+
+/**
+ * How many of `numDocs` documents train when the last `ceil(fraction * numDocs)` are held out
+ * (`splitDocs`); at least one must train.
+ */
+export function numTrainDocs(numDocs: number, fraction: number): number {
   checkFraction(fraction);
-  const numVal = Math.ceil(fraction * docs.length);
-  const numTrain = docs.length - numVal;
+  const numTrain = numDocs - Math.ceil(fraction * numDocs);
   if (numTrain < 1) {
     throw new ConfigError(
       ["validation.fraction"],
       (n) =>
-        `${n("validation.fraction")} ${fraction} holds out all ${docs.length} documents, leaving none to ` +
+        `${n("validation.fraction")} ${fraction} holds out all ${numDocs} documents, leaving none to ` +
         `train on; use a smaller ${n("validation.fraction")} or more data`,
     );
   }
-  return { train: docs.slice(0, numTrain), val: docs.slice(numTrain) };
+  return numTrain;
 }
 
 /**
@@ -122,7 +131,7 @@ export function splitDocs<T>(docs: readonly T[], fraction: number): DocSplit<T> 
  */
 export function evaluateLoss(
   source: GPT | Engine,
-  docs: readonly (readonly number[])[],
+  docs: DocumentList,
   options: { maxDocs?: number } = {},
 ): number {
   const engine = asEngine(source);
@@ -130,6 +139,6 @@ export function evaluateLoss(
   if (n < 1) throw new RangeError("evaluateLoss needs at least one document");
   // One document at a time and summed here, then divided: the same bits on every engine.
   let total = 0;
-  for (let i = 0; i < n; i++) total += engine.loss([docs[i]]);
+  for (let i = 0; i < n; i++) total += engine.loss([docs.at(i)!]);
   return total / n;
 }

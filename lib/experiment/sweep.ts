@@ -11,6 +11,7 @@
 import { batchSizeOf } from "../config.ts";
 import { readDataFile } from "../data.ts";
 import { ConfigError, UsageError } from "../errors.ts";
+import { formatBytes, memoryBudget } from "../memory.ts";
 import { meanStd } from "../stats.ts";
 import { exactJson, readJsonFile, validateJson, writeTextFileAtomic } from "./json_file.ts";
 import {
@@ -105,6 +106,7 @@ export function sweepConfigs(spec: SweepSpec): ExperimentConfig[] {
     throw new ConfigError(["seeds"], (n) => `a sweep needs at least one seed; pass ${n("seeds")} 1,2,3`);
   }
   const base = experimentConfig(spec.base);
+  requireSweepFits(spec, base);
   let combos: ExperimentConfig[] = [base];
   for (const setting of SWEEP_SETTINGS) {
     const values = spec.grid?.[setting];
@@ -118,6 +120,41 @@ export function sweepConfigs(spec: SweepSpec): ExperimentConfig[] {
   for (const config of configs) validateExperimentConfig(config);
   return configs;
 }
+
+/** Bytes a sweep keeps per run besides its losses (config, samples, timings), and per loss. */
+const RECORD_BYTES = 16e3;
+const LOSS_BYTES = 64;
+
+/**
+ * Throws a ConfigError unless every record of the sweep fits in memory (they are all kept, to
+ * be summarised and written): counted before a single config is made, so a sweep of a million
+ * runs is refused at once. Names the longest list: the seeds or a grid setting.
+ */
+function requireSweepFits(spec: SweepSpec, base: ExperimentConfig): void {
+  const lists: [string, number][] = [["seeds", spec.seeds.length]];
+  for (const setting of SWEEP_SETTINGS) {
+    const values = spec.grid?.[setting];
+    if (values !== undefined) lists.push([setting, values.length]);
+  }
+  const runs = lists.reduce((product, [, count]) => product * count, 1);
+  const steps = Math.max(base.train.steps, ...(spec.grid?.steps ?? []));
+  const bytes = runs * (RECORD_BYTES + steps * LOSS_BYTES);
+  const budget = memoryBudget();
+  if (bytes <= budget) return;
+  const [longest] = lists.reduce((a, b) => (b[1] > a[1] ? b : a));
+  throw new ConfigError(
+    lists.map(([field]) => field),
+    (n) =>
+      `a sweep of ${runs} runs (${
+        lists.map(([field, count]) => `${count} ${n(field)}`).join(" x ")
+      }) keeps ` +
+      `about ${formatBytes(bytes)} of records, more than the ${formatBytes(budget)} this process may use; ` +
+      `give fewer ${n(longest)}`,
+  );
+}
+
+/** The most sweep workers per core (`runSweep`). */
+export const MAX_WORKERS_PER_CORE = 4;
 
 /** Options of `runSweep`. */
 export interface SweepOptions {
@@ -157,6 +194,17 @@ export async function runSweep(
       ["workers"],
       (n) =>
         `${n("workers")} must be a positive integer, got ${numWorkers}; set ${n("workers")} to 1 or more`,
+    );
+  }
+  // Each worker is a V8 isolate of its own (tens of MB before it trains anything), and workers
+  // beyond the cores only wait for them: a few per core is plenty.
+  const maxWorkers = MAX_WORKERS_PER_CORE * cores;
+  if (numWorkers > maxWorkers) {
+    throw new ConfigError(
+      ["workers"],
+      (n) =>
+        `${n("workers")} ${numWorkers} is more than ${MAX_WORKERS_PER_CORE} per core (${cores} cores): the ` +
+        `extra workers would only cost memory; set ${n("workers")} to ${cores} or fewer`,
     );
   }
   const dataByPath = new Map<string, Uint8Array>();

@@ -179,6 +179,30 @@ ${figureHtml(shown, plotElementId(shown, 0))}
 }
 
 type Playwright = typeof import("playwright-core");
+
+/**
+ * The package that drives Chromium, named at run time so that Deno neither loads nor downloads
+ * it until an image is exported (a name written in `import("...")` is fetched when the program
+ * starts, even if never used). Its types come from the type-only import above.
+ */
+const PLAYWRIGHT: string = "playwright-core";
+
+/**
+ * Loads `playwright-core` (once); a missing package is a UsageError that says to run
+ * `deno install`.
+ */
+export async function loadPlaywright(): Promise<Playwright> {
+  try {
+    return await import(PLAYWRIGHT) as Playwright;
+  } catch (err) {
+    throw new UsageError(
+      `cannot load ${PLAYWRIGHT}, which drives Chromium for .svg/.png export (${
+        (err as Error).message.split("\n")[0]
+      }); ` +
+        "run `deno install` in the project root",
+    );
+  }
+}
 type Browser = Awaited<ReturnType<Playwright["chromium"]["launch"]>>;
 type Page = Awaited<ReturnType<Browser["newPage"]>>;
 
@@ -196,10 +220,20 @@ interface PageDom {
   XMLSerializer: new () => { serializeToString(node: unknown): string };
 }
 
+/** A local address nothing listens on (the discard port): where Chromium's requests end. */
+const CLOSED_PORT = "http://127.0.0.1:9";
+
 /**
- * The arguments Chromium is started with: headless and quiet (no background network, sync
- * or updates); `--no-sandbox` because it only ever draws our own figures, and because
- * Chromium refuses to start as root with its sandbox.
+ * The arguments Chromium is started with (after Playwright's own quiet defaults): headless, and
+ * with nowhere to go on the network, which drawing our own figures never needs (the page is set
+ * from a string, plotly.js is inlined). Background services are off (updates, sync, metrics,
+ * domain reliability, DNS prefetch, QUIC, sign-in); the Google services that still start
+ * (sign-in's account list, the update check, network time) are pointed at a closed local port;
+ * and every host name but 127.0.0.1 resolves to nothing while every request goes to a proxy on
+ * that closed port, so nothing leaves the machine. (Chromium's network stack still opens a UDP
+ * socket to 2001:4860:4860::8888 and `connect`s it, once, to learn the local address for IPv6:
+ * that sends nothing.) `--no-sandbox` because it only ever draws our own figures, and Chromium
+ * refuses to start as root with its sandbox. `tests/network_test.ts` checks all of this.
  */
 export const CHROMIUM_ARGS: readonly string[] = [
   "--no-sandbox",
@@ -208,6 +242,16 @@ export const CHROMIUM_ARGS: readonly string[] = [
   "--disable-component-update",
   "--disable-sync",
   "--no-first-run",
+  "--disable-domain-reliability",
+  "--dns-prefetch-disable",
+  "--disable-quic",
+  "--no-pings",
+  "--allow-browser-signin=false",
+  `--gaia-url=${CLOSED_PORT}`,
+  `--google-apis-url=${CLOSED_PORT}`,
+  `--component-updater=url-source=${CLOSED_PORT}`,
+  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+  `--proxy-server=${CLOSED_PORT}`,
 ];
 
 /**
@@ -234,8 +278,18 @@ export class PlotRenderer {
   static async open(options: { executablePath?: string } = {}): Promise<PlotRenderer> {
     const executablePath = options.executablePath ?? findChromium();
     const { source } = await plotlyBundle();
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 60_000 });
+    const { chromium } = await loadPlaywright();
+    let browser: Browser;
+    try {
+      browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 60_000 });
+    } catch (err) {
+      // Playwright's message is a launch log of many lines; its first says what went wrong.
+      const first = (err as Error).message.split("\n")[0].replace(/^browserType\.launch: /, "");
+      throw new UsageError(
+        `cannot start Chromium ${executablePath} for .svg/.png export: ${first}; reinstall it, or set ` +
+          "CHROMIUM_PATH to a working Chromium or Chrome",
+      );
+    }
     try {
       const page = await browser.newPage();
       await page.setContent('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>');
@@ -268,6 +322,7 @@ export class PlotRenderer {
   async save(figure: Figure, path: string, size: PlotSize = {}): Promise<void> {
     const format = plotFormat(path);
     checkSize(size);
+    await prepareDir(path);
     const content = format === "html"
       ? await standaloneHtml(figure, size)
       : format === "svg"
@@ -327,11 +382,58 @@ export class PlotRenderer {
   }
 }
 
-async function writeCreatingDir(path: string, content: string | Uint8Array): Promise<void> {
+/**
+ * Makes the folder of a plot file; a folder that cannot be made (a file is in the way) or a
+ * path that is a folder is a one-line UsageError. Called before rendering, so nothing is
+ * drawn that cannot be saved.
+ */
+async function prepareDir(path: string): Promise<void> {
   const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
-  if (typeof content === "string") await Deno.writeTextFile(path, content);
-  else await Deno.writeFile(path, content);
+  const dir = slash > 0 ? path.slice(0, slash) : undefined;
+  try {
+    if (dir !== undefined) await Deno.mkdir(dir, { recursive: true });
+    if ((await Deno.stat(path).catch(() => undefined))?.isDirectory) throw new Deno.errors.IsADirectory(path);
+  } catch (err) {
+    throw cannotSave(path, err, dir);
+  }
+}
+
+/** Writes a plot file (its folder made first), with `prepareDir`'s one-line errors. */
+async function writeCreatingDir(path: string, content: string | Uint8Array): Promise<void> {
+  await prepareDir(path);
+  try {
+    if (typeof content === "string") await Deno.writeTextFile(path, content);
+    else await Deno.writeFile(path, content);
+  } catch (err) {
+    throw cannotSave(path, err, undefined);
+  }
+}
+
+function cannotSave(path: string, err: unknown, dir: string | undefined): UsageError {
+  const blocker = dir === undefined ? undefined : fileAbove(dir);
+  const why = blocker !== undefined
+    ? `${blocker} is a file, not a folder`
+    : err instanceof Deno.errors.IsADirectory
+    ? `${path} is a folder`
+    : err instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : (err as Error).message.split("\n")[0];
+  return new UsageError(`cannot save the plot ${path}: ${why}; pick another path`);
+}
+
+/** The first path on the way to `dir` (itself included) that exists and is not a folder. */
+function fileAbove(dir: string): string | undefined {
+  const parts = dir.split(/[/\\]/);
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join("/");
+    if (prefix === "") continue;
+    try {
+      if (!Deno.statSync(prefix).isDirectory) return prefix;
+    } catch {
+      return undefined; // missing: nothing in the way beyond this
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -348,6 +450,7 @@ async function writeCreatingDir(path: string, content: string | Uint8Array): Pro
 export async function savePlot(figure: Figure, path: string, options: PlotSize = {}): Promise<void> {
   const format = plotFormat(path);
   checkSize(options);
+  await prepareDir(path);
   if (format === "html") {
     await writeCreatingDir(path, await standaloneHtml(figure, options));
     return;
