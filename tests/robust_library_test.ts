@@ -13,6 +13,7 @@ import { ConfigError, UsageError } from "../lib/errors.ts";
 import { runExperiment, type RunSnapshot } from "../lib/experiment/experiment.ts";
 import { experimentConfig } from "../lib/experiment/run_record.ts";
 import { FastEngine } from "../lib/fast/engine.ts";
+import { createEngine, ENGINE_NAMES } from "../lib/experiment/engines.ts";
 import { GPT } from "../lib/model.ts";
 import { savePlot } from "../lib/plot/export.ts";
 import { barFigure } from "../lib/plot/figures.ts";
@@ -21,7 +22,6 @@ import { sampleName } from "../lib/sample.ts";
 import { pca2 } from "../lib/stats.ts";
 import { Tokenizer } from "../lib/tokenizer.ts";
 import { Trainer } from "../lib/train.ts";
-import { ValueEngine } from "../lib/value_engine.ts";
 
 /** Asserts `fn` throws an error of `type` with a one-line message matching `pattern`. */
 function throwsOneLine(fn: () => unknown, type: new (...args: never[]) => Error, pattern: RegExp): void {
@@ -60,7 +60,7 @@ Deno.test("robust library: sampleName's temperature and prefix", async (t) => {
     }
   });
   await t.step("at MIN_TEMPERATURE every engine samples (the likeliest token) without NaN", () => {
-    for (const engine of [new ValueEngine(m), new FastEngine(m)]) {
+    for (const engine of ENGINE_NAMES.map((name) => createEngine(name, m))) {
       const sample = sampleName(engine, tokenizer, new Random(1), { temperature: MIN_TEMPERATURE });
       assert.equal(typeof sample.text, "string");
     }
@@ -124,7 +124,7 @@ Deno.test("robust library: an Adam sized for another model is refused before any
 Deno.test("robust library: a token id outside the vocabulary, on every engine", () => {
   const m = model();
   const bos = tokenizer.bos;
-  for (const engine of [new ValueEngine(m), new FastEngine(m)]) {
+  for (const engine of ENGINE_NAMES.map((name) => createEngine(name, m))) {
     for (const bad of [tokenizer.vocabSize, -1, 1.5]) {
       throwsOneLine(
         () => engine.lossAndGradient([[bos, 0, bad]]),
