@@ -3,7 +3,7 @@
  * fixture notebook opened in headless Chromium, every cell run through the UI (Cell > Run
  * All), and then every plot cell holds exactly one rendered Plotly graph, counted from the
  * DOM, including the live loss curve in its final state.
- * Needs jupyter-notebook (apt), the Deno kernel (`deno jupyter --install`) and Chromium.
+ * Needs jupyter-notebook (apt), the project's kernel (`deno task kernel-install`) and Chromium.
  */
 
 /// <reference lib="dom" />
@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS, findChromium } from "../lib/export.ts";
+import { MICROGPT_KERNEL } from "../tools/notebook_json.ts";
 
 const TOKEN = "microgpt-frontend-test";
 const FIXTURE = new URL("./fixtures/plots.ipynb", import.meta.url);
@@ -114,7 +115,7 @@ Deno.test("classic Notebook runs the plot fixture and renders every plot", async
         nb.set_autosave_interval(0); // never write outputs back to the copy
         return nb.kernel.name;
       });
-      assert.equal(kernel, "deno");
+      assert.equal(kernel, MICROGPT_KERNEL.name);
     });
 
     await t.step("Cell > Run All runs every cell", async () => {

@@ -1,0 +1,186 @@
+"""Protocol scenarios for a Jupyter kernel, driven with jupyter_client; used by
+tests/kernel_test.ts against the deno-microgpt kernel (and, for the record, against Deno's own).
+
+Usage: python3 kernel_scenarios.py KERNEL_NAME SCENARIO
+Prints one JSON object with what the scenario observed. Scenarios:
+  run_all      24 cells sent at once (prints, results, displays, stderr): which request each
+               output names as parent, in what order, and whether it came after that request's idle
+  big_output   a 5 MB display, then 10 quick cells, all at once
+  errors       output then an error, then a queued cell (stop_on_error): replies and outputs
+  interrupt    an endless loop, interrupted with an interrupt_request; then 6 * 7
+  stdin        prompt() answered over the stdin channel
+  shutdown     a shutdown_request: the kernel process and Deno's process exit
+  deno_dies    Deno's process is killed: the kernel process exits
+  recover      20 cells at once while the kernel treats one message from Deno as garbled
+               (run with MICROGPT_KERNEL_TEST_CORRUPT=N): every request still finishes
+"""
+
+import json
+import os
+import queue
+import signal
+import sys
+import time
+
+from jupyter_client.manager import KernelManager
+
+
+def start(kernel):
+    manager = KernelManager(kernel_name=kernel)
+    manager.start_kernel()
+    client = manager.blocking_client()
+    client.start_channels()
+    client.wait_for_ready(timeout=120)
+    return manager, client
+
+
+def children(pid):
+    """The process ids of `pid`'s children (Linux)."""
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            found += [int(c) for c in f.read().split()]
+    return found
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_until(check, seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+def collect(client, ids, timeout=120.0, quiet=1.0):
+    """Every iopub message until each request has its idle and reply, then `quiet` seconds more."""
+    index = {msg_id: i for i, msg_id in enumerate(ids)}
+    idle, replies, events = set(), {}, []
+    end = time.monotonic() + timeout
+    done_at = None
+    while time.monotonic() < end:
+        while True:
+            try:
+                reply = client.get_shell_msg(timeout=0)
+            except queue.Empty:
+                break
+            parent = reply["parent_header"].get("msg_id")
+            if parent in index:
+                replies[index[parent]] = reply["content"]
+        if len(idle) == len(ids) and len(replies) == len(ids):
+            done_at = done_at or time.monotonic()
+            if time.monotonic() - done_at >= quiet:
+                break
+        try:
+            msg = client.get_iopub_msg(timeout=0.05)
+        except queue.Empty:
+            continue
+        parent = index.get(msg["parent_header"].get("msg_id"))
+        kind = msg["msg_type"]
+        if kind == "status":
+            if parent is not None and msg["content"]["execution_state"] == "idle":
+                idle.add(parent)
+            continue
+        if kind in ("execute_input", "clear_output"):
+            continue
+        content = msg["content"]
+        text = content.get("text") or content.get("data", {}).get("text/plain") or content.get("evalue") or ""
+        events.append({"cell": parent, "type": kind, "text": text[:200], "size": len(text),
+                       "after_idle": parent in idle})
+    return {"events": events, "replies": [replies.get(i, {}).get("status") for i in range(len(ids))],
+            "unfinished": len(ids) - len(idle & set(range(len(ids))))}
+
+
+def run_all(client):
+    def cell(i):
+        kind = i % 4
+        if kind == 0:
+            return f'for (let j = 0; j < 20; j++) console.log("c{i} line " + j);'
+        if kind == 1:
+            return f'"c{i} result";'
+        if kind == 2:
+            return f'await Deno.jupyter.display({{ "text/plain": "c{i} display" }}, {{ raw: true }});'
+        return f'console.log("c{i} a"); console.error("c{i} err"); "c{i} res";'
+    return collect(client, [client.execute(cell(i)) for i in range(24)])
+
+
+def big_output(client):
+    ids = [client.execute('await Deno.jupyter.display({ "text/plain": "c0 " + "x".repeat(5_000_000) }, { raw: true });')]
+    ids += [client.execute(f'console.log("c{i} line"); "c{i} res";') for i in range(1, 11)]
+    return collect(client, ids)
+
+
+def errors(client):
+    ids = [client.execute('console.log("c0 before"); throw new RangeError("c0 boom");'),
+           client.execute('console.log("c1 never");')]
+    return collect(client, ids)
+
+
+def recover(client):
+    return collect(client, [client.execute(f'console.log("c{i} line"); "c{i} res";') for i in range(20)])
+
+
+def interrupt(client, manager):
+    loop = client.execute("while (true) {}")
+    time.sleep(2)
+    sent = time.monotonic()
+    manager.interrupt_kernel()
+    first = collect(client, [loop], timeout=30)
+    first["interrupt_seconds"] = round(time.monotonic() - sent, 2)
+    after = collect(client, [client.execute("6 * 7;")], timeout=30)
+    return {"interrupted": first, "after": after}
+
+
+def stdin(client):
+    msg_id = client.execute('console.log("hello " + prompt("name?"));', allow_stdin=True)
+    request = client.get_stdin_msg(timeout=30)
+    client.input("ada")
+    result = collect(client, [msg_id], timeout=30)
+    result["prompt"] = request["content"].get("prompt")
+    return result
+
+
+def shutdown(client, manager):
+    pid = manager.provisioner.process.pid
+    deno = children(pid)
+    client.shutdown()
+    return {"proxy_exited": wait_until(lambda: not alive(pid), 10),
+            "deno_exited": all(wait_until(lambda d=d: not alive(d), 10) for d in deno), "deno": len(deno)}
+
+
+def deno_dies(manager):
+    pid = manager.provisioner.process.pid
+    deno = children(pid)
+    for d in deno:
+        os.kill(d, signal.SIGKILL)
+    return {"proxy_exited": wait_until(lambda: not alive(pid), 10), "deno": len(deno)}
+
+
+def main(argv):
+    kernel, scenario = argv[1], argv[2]
+    manager, client = start(kernel)
+    try:
+        if scenario in ("interrupt", "shutdown"):
+            result = globals()[scenario](client, manager)
+        elif scenario == "deno_dies":
+            result = deno_dies(manager)
+        else:
+            result = globals()[scenario](client)
+        print(json.dumps(result))
+        return 0
+    finally:
+        client.stop_channels()
+        if manager.is_alive():
+            manager.shutdown_kernel(now=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
