@@ -13,8 +13,13 @@ Prints one JSON object with what the scenario observed. Scenarios:
   deno_dies    Deno's process is killed: the kernel process exits
   recover      20 cells at once while the kernel treats one message from Deno as garbled
                (run with MICROGPT_KERNEL_TEST_CORRUPT=N): every request still finishes
+  subscribers  three more SUB sockets on iopub (as the Notebook server has: an activity monitor
+               and a browser's channel), each checking every signature; a 5 MB display, then 19
+               quick cells, all at once: what each subscriber got
 """
 
+import hashlib
+import hmac
 import json
 import os
 import queue
@@ -22,6 +27,7 @@ import signal
 import sys
 import time
 
+import zmq
 from jupyter_client.manager import KernelManager
 
 
@@ -128,6 +134,59 @@ def recover(client):
     return collect(client, [client.execute(f'console.log("c{i} line"); "c{i} res";') for i in range(20)])
 
 
+def subscribers(client, manager):
+    info = manager.get_connection_info()
+    key = info["key"] if isinstance(info["key"], bytes) else info["key"].encode()
+    context = zmq.Context()
+    subs = []
+    for _ in range(3):
+        sub = context.socket(zmq.SUB)
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        sub.connect(f"tcp://{info['ip']}:{info['iopub_port']}")
+        subs.append(sub)
+    try:
+        # Wait until every subscriber hears the kernel.
+        end = time.monotonic() + 30
+        heard = set()
+        while len(heard) < len(subs) and time.monotonic() < end:
+            client.execute("0;")
+            time.sleep(0.3)
+            for i, sub in enumerate(subs):
+                while sub.poll(0):
+                    sub.recv_multipart()
+                    heard.add(i)
+        ids = [client.execute('await Deno.jupyter.display({ "text/plain": "x".repeat(5_000_000) }, { raw: true });')]
+        ids += [client.execute(f"{i};") for i in range(1, 20)]
+        stats = [{"ok": 0, "bad_signature": 0, "malformed": 0, "idle": 0} for _ in subs]
+        poller = zmq.Poller()
+        for sub in subs:
+            poller.register(sub, zmq.POLLIN)
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not all(st["idle"] == len(ids) for st in stats):
+            for sub, _ in poller.poll(200):
+                st = stats[subs.index(sub)]
+                frames = sub.recv_multipart()
+                if b"<IDS|MSG>" not in frames:
+                    st["malformed"] += 1
+                    continue
+                at = frames.index(b"<IDS|MSG>")
+                mac = hmac.new(key, digestmod=hashlib.sha256)
+                for part in frames[at + 2:at + 6]:
+                    mac.update(part)
+                if mac.hexdigest().encode() != frames[at + 1]:
+                    st["bad_signature"] += 1
+                    continue
+                st["ok"] += 1
+                header, parent, content = (json.loads(frames[at + i]) for i in (2, 3, 5))
+                if header["msg_type"] == "status" and content.get("execution_state") == "idle" and \
+                        parent.get("msg_id") in ids:
+                    st["idle"] += 1
+        collect(client, [], timeout=1)  # the client's own copies
+        return stats
+    finally:
+        context.destroy(linger=0)
+
+
 def interrupt(client, manager):
     loop = client.execute("while (true) {}")
     time.sleep(2)
@@ -168,7 +227,7 @@ def main(argv):
     kernel, scenario = argv[1], argv[2]
     manager, client = start(kernel)
     try:
-        if scenario in ("interrupt", "shutdown"):
+        if scenario in ("interrupt", "shutdown", "subscribers"):
             result = globals()[scenario](client, manager)
         elif scenario == "deno_dies":
             result = deno_dies(manager)

@@ -52,13 +52,26 @@ export function cleanNotebook(notebook: Notebook): { notebook: Notebook; cleaned
   return { notebook: { ...notebook, cells }, cleaned };
 }
 
-/** `value` with every object's keys sorted, as nbformat writes notebooks. */
-function sortKeys(value: unknown): unknown {
+/**
+ * `value` with every object's keys sorted, as nbformat writes notebooks.
+ *
+ * @example
+ * ```ts
+ * import { sortKeys } from "./clean_notebooks.ts";
+ * console.log(JSON.stringify(sortKeys({ b: 1, a: [{ d: 2, c: 3 }] }))); // {"a":[{"c":3,"d":2}],"b":1}
+ * ```
+ */
+export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== "object") return value;
   return Object.fromEntries(
     Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
   );
+}
+
+/** A notebook as nbformat writes it: sorted keys, one-space indent, non-ASCII as is, a final newline. */
+export function notebookText(notebook: Notebook): string {
+  return JSON.stringify(sortKeys(notebook), null, 1) + "\n";
 }
 
 async function main(args: string[]): Promise<void> {
@@ -75,8 +88,7 @@ async function main(args: string[]): Promise<void> {
   const paths = await resolveNotebooks(args);
   for (const path of paths) {
     const { notebook, cleaned } = cleanNotebook(await readNotebook(path));
-    // nbformat's own layout: sorted keys, one-space indent, non-ASCII as is, a final newline.
-    await Deno.writeTextFile(path, JSON.stringify(sortKeys(notebook), null, 1) + "\n");
+    await Deno.writeTextFile(path, notebookText(notebook));
     console.log(`${path}: ${cleaned === 0 ? "already clean" : `cleaned ${cleaned} code cell(s)`}`);
   }
   const config = new URL("./notebook_fmt.json", import.meta.url).pathname;

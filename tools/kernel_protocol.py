@@ -83,7 +83,7 @@ def main(argv):
                 except queue.Empty:
                     break
                 replied.add(reply["parent_header"].get("msg_id"))
-            if len(idle) == len(ids) and len(replied) == len(ids):
+            if idle.issuperset(ids) and replied.issuperset(ids):
                 last_done = last_done or time.monotonic()
                 if time.monotonic() - last_done >= QUIET_SECONDS:
                     break

@@ -519,17 +519,15 @@ class Proxy:
                 return
             self.publish(message)
             return
-        if msg_type in OUTPUT_TYPES or msg_type == "error":
-            # Output labelled with the flush, an older request or none: it belongs to the request
-            # running now, else (output of a timer after the cell ended) to the latest cell.
-            owner = request.message if request is not None and request.is_execute else self.last_execute
-            self.publish(message, parent_bytes=owner.header_bytes if owner is not None else None)
+        if msg_type in ("status", "execute_input"):
+            if not parent_id:
+                self.publish(message)  # e.g. Deno's "starting"; anything else here is stale
             return
-        if msg_type == "status" and parent_id in self.routes:
-            self.publish(message)  # busy/idle of a request answered outside the queue
-            return
-        if not parent_id:
-            self.publish(message)
+        # Output (or anything else shown) labelled with a flush, an older request or none: it
+        # belongs to the request running now, else (a timer's output after the cell ended) to the
+        # latest cell.
+        owner = request.message if request is not None and request.is_execute else self.last_execute
+        self.publish(message, parent_bytes=owner.header_bytes if owner is not None else None)
 
     def take_marker(self, request, message):
         """Takes the flush markers out of `message` (recording the current flush's), and passes
