@@ -11,19 +11,24 @@ Prints one JSON object with what the scenario observed. Scenarios:
   stdin        prompt() answered over the stdin channel
   shutdown     a shutdown_request: the kernel process and Deno's process exit
   deno_dies    Deno's process is killed: the kernel process exits
+  orphan       the process that started the kernel is killed: the kernel and Deno exit
   recover      20 cells at once while the kernel treats one message from Deno as garbled
                (run with MICROGPT_KERNEL_TEST_CORRUPT=N): every request still finishes
+  replies_after_idle  (for tests/fake_kernel.py behind the proxy) five kernel_info_requests and
+               three cells at once, each request's idle sent before its reply
   subscribers  three more SUB sockets on iopub (as the Notebook server has: an activity monitor
                and a browser's channel), each checking every signature; a 5 MB display, then 19
                quick cells, all at once: what each subscriber got
 """
 
+import faulthandler
 import hashlib
 import hmac
 import json
 import os
 import queue
 import signal
+import subprocess
 import sys
 import time
 
@@ -134,6 +139,12 @@ def recover(client):
     return collect(client, [client.execute(f'console.log("c{i} line"); "c{i} res";') for i in range(20)])
 
 
+def replies_after_idle(client):
+    ids = [client.kernel_info() for _ in range(5)]
+    ids += [client.execute(f"print {n}") for n in (3, 2, 1)]
+    return collect(client, ids, timeout=30)
+
+
 def subscribers(client, manager):
     info = manager.get_connection_info()
     key = info["key"] if isinstance(info["key"], bytes) else info["key"].encode()
@@ -223,8 +234,30 @@ def deno_dies(manager):
     return {"proxy_exited": wait_until(lambda: not alive(pid), 10), "deno": len(deno)}
 
 
+def orphan(kernel):
+    """Runs a frontend in a child process, kills it, and checks that its kernel goes too."""
+    code = (
+        "import sys\nfrom jupyter_client.manager import KernelManager\n"
+        "km = KernelManager(kernel_name=sys.argv[1]); km.start_kernel()\n"
+        "kc = km.blocking_client(); kc.start_channels(); kc.wait_for_ready(timeout=120)\n"
+        "print(km.provisioner.process.pid, flush=True)\nimport time; time.sleep(600)\n"
+    )
+    frontend = subprocess.Popen([sys.executable, "-c", code, kernel], stdout=subprocess.PIPE, text=True)
+    pid = int(frontend.stdout.readline())
+    deno = children(pid)
+    frontend.kill()
+    frontend.wait()
+    return {"kernel_exited": wait_until(lambda: not alive(pid), 10),
+            "deno_exited": all(wait_until(lambda d=d: not alive(d), 10) for d in deno), "deno": len(deno)}
+
+
 def main(argv):
+    # A scenario that hangs ends the process (the kernel notices and stops too).
+    faulthandler.dump_traceback_later(150, exit=True)
     kernel, scenario = argv[1], argv[2]
+    if scenario == "orphan":
+        print(json.dumps(orphan(kernel)))
+        return 0
     manager, client = start(kernel)
     try:
         if scenario in ("interrupt", "shutdown", "subscribers"):

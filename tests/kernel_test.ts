@@ -4,8 +4,9 @@
  * requests sent all at once each reach their own request before its idle, in order, even
  * after a 5 MB output, and every subscriber gets every message intact; a garbled message from
  * Deno costs at most that message; an error holds
- * back the cells queued behind it; interrupt, stdin and shutdown work; the kernel exits when
- * Deno dies. The scenarios are tests/kernel_scenarios.py.
+ * back the cells queued behind it; a reply that comes after its idle still arrives; interrupt,
+ * stdin and shutdown work; the kernel exits when Deno dies or the frontend does. The scenarios
+ * are tests/kernel_scenarios.py (and tests/fake_kernel.py, a deliberately odd stand-in for Deno).
  */
 
 import assert from "node:assert/strict";
@@ -14,6 +15,8 @@ import { MICROGPT_KERNEL } from "../tools/notebook_json.ts";
 import { jupyterPython } from "../tools/run_notebooks.ts";
 
 const SCENARIOS = new URL("./kernel_scenarios.py", import.meta.url).pathname;
+/** A stand-in for Deno's kernel that sends each request's idle before its reply. */
+const FAKE_KERNEL = new URL("./fake_kernel.py", import.meta.url).pathname;
 
 interface Event {
   cell: number | null;
@@ -33,10 +36,15 @@ Deno.test("deno-microgpt kernel", { sanitizeOps: false, sanitizeResources: false
   const dataDir = await Deno.makeTempDir({ prefix: "microgpt_kernelspec_" });
   // The kernels run in a folder of their own (no deno.json there to read).
   const cwd = await Deno.makeTempDir({ prefix: "microgpt_kernel_cwd_" });
-  const scenario = async <T>(name: string, env: Record<string, string> = {}): Promise<T> => {
+  const scenario = async <T>(
+    name: string,
+    env: Record<string, string> = {},
+    kernel: string = MICROGPT_KERNEL.name,
+  ): Promise<T> => {
     const output = await new Deno.Command(jupyterPython(), {
-      args: [SCENARIOS, MICROGPT_KERNEL.name, name],
+      args: [SCENARIOS, kernel, name],
       cwd,
+      signal: AbortSignal.timeout(200_000), // the scenario gives up by itself after 150 s
       env: { ...env, JUPYTER_PATH: dataDir, NO_COLOR: "1", PYDEVD_DISABLE_FILE_VALIDATION: "1" },
       stdout: "piped",
       stderr: "piped",
@@ -141,6 +149,31 @@ Deno.test("deno-microgpt kernel", { sanitizeOps: false, sanitizeResources: false
       },
     );
 
+    await t.step(
+      "a reply that comes after its idle still reaches the frontend (a stand-in kernel)",
+      async () => {
+        const dir = `${dataDir}/kernels/fake-microgpt`;
+        await Deno.mkdir(dir, { recursive: true });
+        const spec = kernelSpec(
+          jupyterPython(),
+          `${dataDir}/kernels/${MICROGPT_KERNEL.name}/kernel_proxy.py`,
+          FAKE_KERNEL,
+        );
+        await Deno.writeTextFile(`${dir}/kernel.json`, JSON.stringify(spec));
+        const result = await scenario<Collected>("replies_after_idle", {}, "fake-microgpt");
+        assert.equal(result.unfinished, 0, "every request got its reply and its idle");
+        assert.deepEqual(result.replies, Array(8).fill("ok"));
+        assert.deepEqual(result.events.map((e) => [e.cell, e.text]), [
+          [5, "line 0\n"],
+          [5, "line 1\n"],
+          [5, "line 2\n"],
+          [6, "line 0\n"],
+          [6, "line 1\n"],
+          [7, "line 0\n"],
+        ]);
+      },
+    );
+
     await t.step("an interrupt_request stops an endless loop; the kernel runs on", async () => {
       const result = await scenario<{ interrupted: Collected; after: Collected }>("interrupt");
       assert.deepEqual(result.interrupted.replies, ["error"]);
@@ -159,6 +192,10 @@ Deno.test("deno-microgpt kernel", { sanitizeOps: false, sanitizeResources: false
 
     await t.step("when Deno dies, the kernel exits (so the frontend can restart it)", async () => {
       assert.deepEqual(await scenario("deno_dies"), { proxy_exited: true, deno: 1 });
+    });
+
+    await t.step("when the frontend dies, the kernel and Deno exit (no orphans holding ports)", async () => {
+      assert.deepEqual(await scenario("orphan"), { kernel_exited: true, deno_exited: true, deno: 1 });
     });
   } finally {
     await Deno.remove(dataDir, { recursive: true });

@@ -16,7 +16,8 @@ the cell done without waiting for the queue: outputs arrive after `idle` or unde
   and only then sends Deno the next request. The flush's own messages are dropped.
 
 Everything else is relayed, re-signed with the other side's key: control (interrupt, shutdown)
-at once, stdin both ways, and the heartbeat is answered here (the proxy exits when Deno does).
+at once, stdin both ways, and the heartbeat is answered here (the proxy exits when Deno does, and
+stops Deno and exits when the process that started it is gone).
 
 Deno's kernel can also garble its iopub stream (it writes a large message in pieces and lets
 other messages in between). Sending one request at a time makes that rare; if a message from
@@ -60,6 +61,9 @@ STALL_SECONDS = 10.0
 # reconnecting to it).
 PROBE_RETRY_SECONDS = 0.5
 STARTUP_ATTEMPTS = 3
+# A request Deno reported idle but did not answer (it answers every request type frontends
+# send on shell; this only keeps an unknown one from blocking the queue).
+REPLY_GRACE_SECONDS = 5.0
 # How long Deno may take to exit after answering a shutdown_request.
 SHUTDOWN_GRACE_SECONDS = 3.0
 LOG = os.environ.get("MICROGPT_KERNEL_LOG") == "1"
@@ -188,6 +192,7 @@ class Request:
         self.is_execute = message.msg_type == "execute_request"
         self.reply = None  # Deno's reply, held until the outputs are in
         self.idle = None  # Deno's idle status for it, held likewise
+        self.idle_at = 0.0
         self.errors = []  # Deno's error outputs for it, held so they follow the printed output
         self.flush_id = None  # the latest flush request (there may be several: see resync)
         self.flush_marker = None
@@ -225,6 +230,9 @@ class Proxy:
         self.shutdown_at = 0.0
         self.deno = None
         self.poller = None
+        # The frontend that started the kernel (jupyter_client says which, as it does for
+        # ipykernel); when it is gone, so is the kernel.
+        self.parent_pid = int(os.environ.get("JPY_PARENT_PID", "0") or 0)
         self.conn_dir = tempfile.mkdtemp(prefix="microgpt_kernel_")
         self.bind_frontend()
 
@@ -397,6 +405,9 @@ class Proxy:
                 self.publish(error)
         elif request.idle is None:
             return
+        elif request.reply is None and request.message.msg_type.endswith("_request") and \
+                time.monotonic() - request.idle_at < REPLY_GRACE_SECONDS:
+            return  # a reply is due; Deno's idle can come before it (they travel on two sockets)
         idents = self.routes.pop(request.message.msg_id, [])
         if request.reply is not None:
             log(f"-> frontend shell {request.reply.msg_type} for {request.message.msg_id[:8]}")
@@ -510,6 +521,7 @@ class Proxy:
             if msg_type == "status":
                 if message.content().get("execution_state") == "idle":
                     request.idle = message
+                    request.idle_at = time.monotonic()
                     self.maybe_finish()
                 else:
                     self.publish(message)
@@ -581,6 +593,17 @@ class Proxy:
             self.send_flush()  # what the lost connection carried is gone; flush again
         self.dispatch()
 
+    def parent_alive(self):
+        if self.parent_pid <= 1:
+            return True
+        try:
+            os.kill(self.parent_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass  # it exists, as another user
+        return True
+
     def run(self):
         for attempt in range(1, STARTUP_ATTEMPTS + 1):
             self.start_deno()
@@ -640,6 +663,10 @@ class Proxy:
                             break
                 self.poller = None
                 return None if self.shutting_down else code
+            if not self.parent_alive():
+                print("kernel_proxy: the frontend that started the kernel is gone; stopping", file=sys.stderr)
+                self.shutting_down = True
+                return None
             if self.shutdown_at and time.monotonic() - self.shutdown_at > SHUTDOWN_GRACE_SECONDS:
                 self.deno.terminate()  # it replied to shutdown_request but did not exit
 

@@ -110,6 +110,9 @@ async function main(args: string[]): Promise<number> {
   const totals = { late: 0, stray: 0, unfinished: 0, missing: 0, misplaced: 0 };
   try {
     const references = await runNotebooks(paths, { outDir, html: false });
+    const broken = references.filter((r) => r.problems.length > 0);
+    for (const r of broken) console.error(`error: the headless run of ${r.name}: ${r.problems.join("; ")}`);
+    if (broken.length > 0) return 1;
     for (const [i, path] of paths.entries()) {
       const run = await protocolRun(path, kernel);
       const c = compareProtocolRun(run, notebookShapes(await readNotebook(references[i].executedPath)));
