@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS, findChromium } from "../lib/export.ts";
+import { freePort, notebookServerArgs } from "../tools/live_notebook.ts";
 import { MICROGPT_KERNEL } from "../tools/notebook_json.ts";
 
 const TOKEN = "microgpt-frontend-test";
@@ -27,13 +28,6 @@ interface CellView {
   traces: { type: string; points: number }[];
   title: string;
   errors: number;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
@@ -59,18 +53,7 @@ Deno.test("classic Notebook runs the plot fixture and renders every plot", async
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = new Deno.Command("/usr/bin/python3", {
-    args: [
-      "-m",
-      "notebook",
-      "--no-browser",
-      "--ip=127.0.0.1",
-      `--port=${port}`,
-      "--port-retries=0",
-      `--NotebookApp.token=${TOKEN}`,
-      "--NotebookApp.password=",
-      "--allow-root",
-      `--notebook-dir=${dir}`,
-    ],
+    args: notebookServerArgs(dir, port, TOKEN),
     env: { JUPYTER_RUNTIME_DIR: runtimeDir },
     stdin: "null",
     stdout: "null",

@@ -16,6 +16,8 @@ Prints one JSON object with what the scenario observed. Scenarios:
                (run with MICROGPT_KERNEL_TEST_CORRUPT=N): every request still finishes
   replies_after_idle  (for tests/fake_kernel.py behind the proxy) five kernel_info_requests and
                three cells at once, each request's idle sent before its reply
+  sync         lib/display.ts's displayHtml of 5 MB (MICROGPT_LIB_URL names the module), then
+               how long it waited for the kernel to confirm, then quick cells, all at once
   subscribers  three more SUB sockets on iopub (as the Notebook server has: an activity monitor
                and a browser's channel), each checking every signature; a 5 MB display, then 19
                quick cells, all at once: what each subscriber got
@@ -143,6 +145,18 @@ def replies_after_idle(client):
     ids = [client.kernel_info() for _ in range(5)]
     ids += [client.execute(f"print {n}") for n in (3, 2, 1)]
     return collect(client, ids, timeout=30)
+
+
+def sync(client):
+    lib = os.environ["MICROGPT_LIB_URL"]
+    ids = [client.execute(
+        f'const {{ displayHtml }} = await import("{lib}");\n'
+        'const t0 = performance.now();\n'
+        'await displayHtml("<b>" + "x".repeat(5_000_000) + "</b>", "c0 big");\n'
+        'console.log(`c0 waited ${Math.round(performance.now() - t0)} ms`);'
+    )]
+    ids += [client.execute(f'console.log("c{i} line");') for i in range(1, 6)]
+    return collect(client, ids)
 
 
 def subscribers(client, manager):

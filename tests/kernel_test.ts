@@ -121,6 +121,23 @@ Deno.test("deno-microgpt kernel", { sanitizeOps: false, sanitizeResources: false
       },
     );
 
+    await t.step(
+      "lib's displayHtml of 5 MB returns once the kernel has sent it; the marker is not shown",
+      async () => {
+        const lib = new URL("../lib/display.ts", import.meta.url).href;
+        const result = await scenario<Collected>("sync", { MICROGPT_LIB_URL: lib });
+        assert.equal(result.unfinished, 0);
+        assert.deepEqual(result.events.map((e) => [e.cell, e.type, e.after_idle]), [
+          [0, "display_data", false],
+          [0, "stream", false],
+          ...Array.from({ length: 5 }, (_, i) => [i + 1, "stream", false]),
+        ]);
+        assert.equal(result.events[0].text, "c0 big");
+        const waited = Number(result.events[1].text.match(/^c0 waited (\d+) ms/)?.[1]);
+        assert.ok(waited < 5000, `waited ${waited} ms: the kernel's answer, not the 10 s timeout`);
+      },
+    );
+
     await t.step("an error: the printed output, then the error; the queued cell is aborted", async () => {
       const result = await scenario<Collected>("errors");
       assert.deepEqual(result.events.map((e) => [e.cell, e.type, e.text]), [

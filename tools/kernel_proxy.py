@@ -19,11 +19,16 @@ Everything else is relayed, re-signed with the other side's key: control (interr
 at once, stdin both ways, and the heartbeat is answered here (the proxy exits when Deno does, and
 stops Deno and exits when the process that started it is gone).
 
-Deno's kernel can also garble its iopub stream (it writes a large message in pieces and lets
+Large outputs need one more thing. Deno's kernel can garble its iopub stream (it writes a large message in pieces and lets
 other messages in between). Sending one request at a time makes that rare; if a message from
 Deno is malformed or badly signed, or its iopub goes silent while a flush is pending, the proxy
 reconnects to Deno's iopub, checks the new connection, and flushes again (what was lost stays
-lost, and the kernel log says so).
+lost, and the kernel log says so). To keep a cell from ending while its large output is still
+being written, code in the kernel can wait until its outputs have reached the proxy: the
+environment variable MICROGPT_KERNEL_SYNC names a Unix socket; write a line `microgpt-sync-ID`
+to it, then broadcast a display_data whose only data is `{"text/plain": "microgpt-sync-ID"}`,
+and read a line: `ok` comes once that display has arrived here, that is, once everything shown
+before it has been sent in full (the marker itself is not passed on). lib/display.ts does this.
 Like ipykernel, an error in an execute_request with `stop_on_error` aborts the requests queued
 behind it (Deno itself runs them anyway).
 
@@ -52,6 +57,8 @@ import zmq
 DELIMITER = b"<IDS|MSG>"
 # Messages that show something under a cell; they get the label of the request they belong to.
 OUTPUT_TYPES = {"stream", "display_data", "update_display_data", "execute_result", "clear_output"}
+# Markers that code in the kernel sends to learn that its outputs have gone out (see above).
+SYNC_PREFIX = "microgpt-sync-"
 # How long to wait for the flush's markers before giving up on them (Deno's queue normally
 # empties within milliseconds; this only keeps a broken kernel from blocking forever).
 FLUSH_TIMEOUT_SECONDS = 60.0
@@ -235,6 +242,7 @@ class Proxy:
         self.parent_pid = int(os.environ.get("JPY_PARENT_PID", "0") or 0)
         self.conn_dir = tempfile.mkdtemp(prefix="microgpt_kernel_")
         self.bind_frontend()
+        self.open_sync()
 
     # --- sockets -----------------------------------------------------------------------------
 
@@ -260,6 +268,75 @@ class Proxy:
                         (self.f_iopub, "iopub_port"), (self.f_hb, "hb_port")]:
             s.bind(self.address(name))
 
+    def open_sync(self):
+        """The Unix socket on which code in the kernel asks to hear when its outputs are out."""
+        self.sync_path = os.path.join(self.conn_dir, "sync.sock")
+        self.sync_server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sync_server.bind(self.sync_path)
+        self.sync_server.listen(16)
+        self.sync_server.setblocking(False)
+        self.sync_clients = {}  # connection -> the bytes it sent so far
+        self.sync_fds = {}  # file descriptor -> connection
+        self.sync_waiting = {}  # marker -> the connection waiting for it
+        self.sync_arrived = collections.OrderedDict()  # markers that came before their waiter
+
+    def sync_accept(self):
+        try:
+            client, _ = self.sync_server.accept()
+        except BlockingIOError:
+            return
+        client.setblocking(False)
+        self.sync_clients[client] = b""
+        self.sync_fds[client.fileno()] = client
+        self.poller.register(client, zmq.POLLIN)
+
+    def sync_read(self, client):
+        try:
+            data = client.recv(256)
+        except BlockingIOError:
+            return
+        if not data or len(self.sync_clients[client]) > 256:
+            self.sync_close(client)
+            return
+        buffer = self.sync_clients[client] + data
+        self.sync_clients[client] = buffer
+        if b"\n" in buffer:
+            marker = buffer.split(b"\n", 1)[0].decode(errors="replace")
+            if self.sync_arrived.pop(marker, False):
+                self.sync_ack(client)
+            else:
+                self.sync_waiting[marker] = client
+
+    def sync_ack(self, client):
+        try:
+            client.send(b"ok\n")
+        except OSError:
+            pass
+        self.sync_close(client)
+
+    def sync_close(self, client):
+        self.poller.unregister(client)
+        self.sync_clients.pop(client, None)
+        self.sync_fds.pop(client.fileno(), None)
+        for marker in [m for m, c in self.sync_waiting.items() if c is client]:
+            del self.sync_waiting[marker]
+        client.close()
+
+    def take_sync(self, message):
+        """Swallows a sync marker display; tells its waiter. True if it was one."""
+        data = message.content().get("data")
+        if not isinstance(data, dict) or len(data) != 1 or not str(data.get("text/plain", "")).startswith(SYNC_PREFIX):
+            return False
+        marker = data["text/plain"]
+        client = self.sync_waiting.pop(marker, None)
+        if client is not None:
+            self.sync_ack(client)
+        else:
+            self.sync_arrived[marker] = True
+            while len(self.sync_arrived) > 1000:
+                self.sync_arrived.popitem(last=False)
+        return True
+
     def start_deno(self):
         """Starts Deno's kernel on fresh local ports and connects to it."""
         ports = free_ports(5)
@@ -270,7 +347,8 @@ class Proxy:
         with open(path, "w") as f:
             json.dump(self.kernel_connection, f)
         self.deno = subprocess.Popen([self.deno_path, "jupyter", "--kernel", "--conn", path],
-                                     stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
+                                     stdin=subprocess.DEVNULL, preexec_fn=die_with_parent,
+                                     env={**os.environ, "MICROGPT_KERNEL_SYNC": self.sync_path})
         url = lambda name: f"tcp://127.0.0.1:{self.kernel_connection[name]}"  # noqa: E731
         self.k_shell = self.socket(zmq.DEALER)
         self.k_control = self.socket(zmq.DEALER)
@@ -314,7 +392,9 @@ class Proxy:
                                            content_bytes=content_bytes))
 
     def publish(self, message, parent_bytes=None, content_bytes=None):
-        log(f"-> frontend iopub {message.msg_type} parent {json.loads(parent_bytes or message.parent_bytes or b'{}').get('msg_id', '')[:8]}")
+        if LOG:
+            parent = json.loads(parent_bytes or message.parent_bytes or b"{}").get("msg_id", "")
+            log(f"-> frontend iopub {message.msg_type} parent {parent}")
         self.to_frontend(self.f_iopub, message, [], parent_bytes, content_bytes)
 
     def hidden_request(self, msg_type, content):
@@ -338,7 +418,7 @@ class Proxy:
             self.current = Request(message)
             if self.current.is_execute:
                 self.last_execute = message
-            log(f"-> deno shell {message.msg_type} {message.msg_id[:8]}")
+            log(f"-> deno shell {message.msg_type} {message.msg_id[-12:]}")
             self.to_kernel(self.k_shell, message)
 
     def abort_queue(self):
@@ -373,7 +453,7 @@ class Proxy:
             "allow_stdin": False, "stop_on_error": False,
         })
         request.flush_ids.add(request.flush_id)
-        log(f"-> deno shell flush {request.flush_id[:8]} for {request.message.msg_id[:8]}")
+        log(f"-> deno shell flush {request.flush_id[-12:]} for {request.message.msg_id[-12:]}")
 
     def maybe_finish(self):
         """Passes on the current request's held messages once everything of it is in."""
@@ -410,7 +490,7 @@ class Proxy:
             return  # a reply is due; Deno's idle can come before it (they travel on two sockets)
         idents = self.routes.pop(request.message.msg_id, [])
         if request.reply is not None:
-            log(f"-> frontend shell {request.reply.msg_type} for {request.message.msg_id[:8]}")
+            log(f"-> frontend shell {request.reply.msg_type} for {request.message.msg_id[-12:]}")
             self.to_frontend(self.f_shell, request.reply, idents)
         self.publish(request.idle or self.status("idle", request.message.header_bytes))
         self.current = None
@@ -425,7 +505,7 @@ class Proxy:
         message = parse(frames, self.frontend_signer, "frontend shell")
         if message is None:
             return
-        log(f"<- frontend shell {message.msg_type} {message.msg_id[:8]}")
+        log(f"<- frontend shell {message.msg_type} {message.msg_id[-12:]}")
         self.routes[message.msg_id] = message.idents
         self.queue.append(message)
         self.dispatch()
@@ -434,7 +514,7 @@ class Proxy:
         message = parse(frames, self.frontend_signer, "frontend control")
         if message is None:
             return
-        log(f"<- frontend control {message.msg_type} {message.msg_id[:8]}")
+        log(f"<- frontend control {message.msg_type} {message.msg_id[-12:]}")
         self.routes[message.msg_id] = message.idents
         if message.msg_type == "shutdown_request":
             self.shutting_down = True
@@ -451,7 +531,7 @@ class Proxy:
         message = parse(frames, self.kernel_signer, "Deno shell")
         if message is None:
             return
-        log(f"<- deno shell {message.msg_type} for {message.parent_id[:8]}")
+        log(f"<- deno shell {message.msg_type} for {message.parent_id[-12:]}")
         request = self.current
         if message.parent_id == self.probe_id and self.probe is not None:
             self.probe_reply = True
@@ -498,7 +578,9 @@ class Proxy:
         msg_type = message.msg_type
         parent_id = message.parent_id
         request = self.current
-        log(f"<- deno iopub {msg_type} parent {parent_id[:8]}")
+        log(f"<- deno iopub {msg_type} parent {parent_id[-12:]}")
+        if msg_type == "display_data" and SYNC_PREFIX.encode() in message.content_bytes and self.take_sync(message):
+            return
         if parent_id and parent_id == self.probe_id:
             if msg_type == "status" and message.content().get("execution_state") == "idle":
                 self.probe_idle = True
@@ -628,7 +710,7 @@ class Proxy:
             self.k_control: self.on_kernel_control,
             self.k_stdin: self.on_kernel_stdin,
         }
-        for sock in [*handlers, self.f_hb, self.k_iopub]:
+        for sock in [*handlers, self.f_hb, self.k_iopub, self.sync_server]:
             self.poller.register(sock, zmq.POLLIN)
 
         def handle(sock):
@@ -641,6 +723,13 @@ class Proxy:
             for sock, _ in self.poller.poll(100):
                 if sock is self.f_hb:
                     self.f_hb.send_multipart(self.f_hb.recv_multipart())
+                    continue
+                # (pyzmq reports plain sockets by file descriptor)
+                if sock == self.sync_server.fileno():
+                    self.sync_accept()
+                    continue
+                if sock in self.sync_fds:
+                    self.sync_read(self.sync_fds[sock])
                     continue
                 # Drain the socket (many messages may be waiting) before polling again; stop if
                 # it was replaced meanwhile (a reconnect to Deno's iopub).

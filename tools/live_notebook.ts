@@ -160,11 +160,38 @@ export interface LiveRun {
 
 const TOKEN = "microgpt-live-notebook";
 
-function freePort(): number {
+/** A TCP port on 127.0.0.1 that is free right now. */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
+}
+
+/**
+ * The arguments that start Debian's classic Notebook server (`python3 -m notebook ...`) on
+ * 127.0.0.1:`port` over `dir`, with `token` and no password, as root too (`--allow-root`).
+ *
+ * @example
+ * ```ts
+ * import { notebookServerArgs } from "./live_notebook.ts";
+ * console.log(notebookServerArgs("/tmp/nb", 8888, "t").slice(0, 2)); // ["-m", "notebook"]
+ * ```
+ */
+export function notebookServerArgs(dir: string, port: number, token: string, debug = false): string[] {
+  return [
+    "-m",
+    "notebook",
+    "--no-browser",
+    "--ip=127.0.0.1",
+    `--port=${port}`,
+    "--port-retries=0",
+    `--NotebookApp.token=${token}`,
+    "--NotebookApp.password=",
+    "--allow-root",
+    `--notebook-dir=${dir}`,
+    ...(debug ? ["--debug"] : []),
+  ];
 }
 
 async function sleep(ms: number): Promise<void> {
@@ -252,19 +279,7 @@ export class LiveNotebookServer {
     const port = freePort();
     const base = `http://127.0.0.1:${port}`;
     const server = new Deno.Command(jupyterPython(), {
-      args: [
-        "-m",
-        "notebook",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        `--port=${port}`,
-        "--port-retries=0",
-        `--NotebookApp.token=${TOKEN}`,
-        "--NotebookApp.password=",
-        "--allow-root",
-        `--notebook-dir=${root}`,
-        ...(options.debug ? ["--debug"] : []),
-      ],
+      args: notebookServerArgs(root, port, TOKEN, options.debug),
       env: { ...options.env, JUPYTER_RUNTIME_DIR: runtimeDir, PYDEVD_DISABLE_FILE_VALIDATION: "1" },
       stdin: "null",
       stdout: "null",

@@ -234,6 +234,8 @@ export function countPlots(notebook: Notebook): number {
  * Failures of the kernel's plumbing rather than of the notebook: a message signed by another
  * kernel (Jupyter picks free ports by closing them first, so kernels started at the same time
  * by other processes can collide), a kernel that did not start or died. Worth one more try.
+ * (Deno's own kernel also garbles messages, which shows as Invalid Signature too; the
+ * deno-microgpt kernel does not pass such messages on: docs/KERNEL.md.)
  */
 const KERNEL_TROUBLE =
   /Invalid Signature|Kernel didn't respond|DeadKernelError|Kernel died|ZMQError|Address already in use/;
