@@ -420,10 +420,12 @@ export class LiveNotebookServer {
         lastOutputs = outputs;
         quietSince = Date.now();
       }
+      // Done when no cell is queued or running ("*"; a cell aborted after an error has no number),
+      // at least one ran, the kernel is idle, and no output changed for 1.5 s (outputs that come
+      // later than that are, for a user, outputs that never came).
       const finished = state.readyCount > before.readyCount && state.status === "idle" &&
-        state.prompts.every((prompt) => typeof prompt === "number");
-      // Done when every cell ran, the kernel is idle, and no output changed for 1.5 s (outputs
-      // that come later than that are, for a user, outputs that never came).
+        state.prompts.some((prompt) => typeof prompt === "number") &&
+        state.prompts.every((prompt) => prompt !== "*");
       if (finished && Date.now() - quietSince >= 1500) {
         await this.#waitForPlots(page);
         return { ...(await this.#readState(page)), hung: false };
