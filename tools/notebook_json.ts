@@ -35,6 +35,8 @@ export interface CellPromise {
   expect?: string[];
   /** Regular expressions its text output must match (for exact numbers such as losses). */
   match?: string[];
+  /** Save this cell, as the classic UI shows it, to `docs/screenshots/NAME.png` (`deno task screenshots`). */
+  screenshot?: string;
 }
 
 /** A notebook cell. */
