@@ -83,20 +83,21 @@ export function formatTable(
 export const LINE_WIDTH = 88;
 
 /**
- * A number as a person reads it: an integer as it is, a tiny one (below 10^-digits, not 0) in
- * exponent form with two significant digits, anything else with `digits` decimals (rounded as
- * Python rounds, `formatFixed`).
+ * A number as a person reads it: an integer as it is, one so small that `digits` decimals would
+ * show less than two significant digits (below 10^(1-digits), not 0) in exponent form with two,
+ * anything else with `digits` decimals (rounded as Python rounds, `formatFixed`).
  *
  * @example
  * ```ts
  * import { formatNumber } from "./format.ts";
  * console.log(formatNumber(4192), formatNumber(2.53125), formatNumber(3.2e-11), formatNumber(-0.0456, 2));
  * // 4192 2.5312 3.2e-11 -0.05
+ * console.log(formatNumber(0.00042), formatNumber(0.0042)); // 4.2e-4 0.0042
  * ```
  */
 export function formatNumber(x: number, digits = 4): string {
   if (Number.isInteger(x)) return String(x);
-  if (Number.isFinite(x) && x !== 0 && Math.abs(x) < 10 ** -digits) return x.toExponential(1);
+  if (Number.isFinite(x) && x !== 0 && Math.abs(x) < 10 ** (1 - digits)) return x.toExponential(1);
   return formatFixed(x, digits);
 }
 

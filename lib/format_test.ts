@@ -33,7 +33,9 @@ Deno.test("formatNumber(): whole numbers whole, tiny ones in exponent form, the 
   assert.equal(formatNumber(0.1 + 0.2, 2), "0.30");
   assert.equal(formatNumber(3.2e-11), "3.2e-11");
   assert.equal(formatNumber(-0.00004), "-4.0e-5");
-  assert.equal(formatNumber(0.0001), "0.0001");
+  assert.equal(formatNumber(0.0001), "1.0e-4"); // "0.0001" would show one significant digit
+  assert.equal(formatNumber(0.0012), "0.0012");
+  assert.equal(formatNumber(1e-10, 10), "1.0e-10");
   assert.equal(formatNumber(NaN), "nan");
 });
 

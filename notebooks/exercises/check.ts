@@ -34,7 +34,9 @@ export class CheckResult {
     const escaped = this.message.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
     return {
       "text/plain": this.message,
-      "text/html": `<pre style="color: ${color}; white-space: pre-wrap; margin: 0">${escaped}</pre>`,
+      // pre-wrap breaks a long line between words (the classic UI's own style breaks inside them)
+      "text/html":
+        `<pre style="color: ${color}; white-space: pre-wrap; word-break: normal; margin: 0">${escaped}</pre>`,
     };
   }
 }

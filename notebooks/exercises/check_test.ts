@@ -20,7 +20,10 @@ Deno.test("a result shows itself as its line: console.log, strings, and a Jupyte
   const bundle = (ok as unknown as Record<symbol, () => Record<string, string>>)
     [Symbol.for("Jupyter.display")]();
   assert.equal(bundle["text/plain"], "✓ fine");
-  assert.match(bundle["text/html"], /^<pre style="color: #1a7f37;[^"]*">✓ fine<\/pre>$/);
+  assert.match(
+    bundle["text/html"],
+    /^<pre style="color: #1a7f37;[^"]*word-break: normal[^"]*">✓ fine<\/pre>$/,
+  );
   const escaped = (fail("a <b>") as unknown as Record<symbol, () => Record<string, string>>)[
     Symbol.for("Jupyter.display")
   ]();
