@@ -231,6 +231,15 @@ async function readCells(page: Page): Promise<CellState[]> {
 /** Saves cell `index` of the page (its code and its outputs) as a PNG. */
 async function shootCell(page: Page, index: number, path: string): Promise<void> {
   const cell = page.locator("#notebook-container > .cell").nth(index);
+  // The classic UI scrolls its own panel under a fixed header, so a cell taller than the panel
+  // would come out cut, with the header over it: make the window tall enough for the whole cell.
+  const cellHeight = (await cell.boundingBox())?.height ?? 0;
+  const headerHeight = await page.evaluate(() => document.getElementById("header")?.offsetHeight ?? 0);
+  const height = Math.max(VIEWPORT.height, Math.ceil(cellHeight + headerHeight + 80));
+  if (page.viewportSize()?.height !== height) {
+    await page.setViewportSize({ width: VIEWPORT.width, height });
+    await sleep(300); // the UI resizes its panel on the window's resize event
+  }
   await cell.scrollIntoViewIfNeeded();
   await sleep(200); // let Plotly finish any relayout after scrolling
   await Deno.mkdir(path.replace(/\/[^/]+$/, ""), { recursive: true });

@@ -70,8 +70,16 @@ export const BOS_LABEL = "⟨BOS⟩";
 const FONT = { family: "Helvetica Neue, Helvetica, Arial, sans-serif", size: 13, color: "#2a3f5f" };
 const GRID = "#e5e8ef";
 
+/** Where a title starts, as a fraction of the figure's width from the left. */
+const TITLE_X = 0.02;
+
 function titled(text: string | undefined): PlotlyValue | undefined {
-  return text === undefined ? undefined : { text, x: 0.02, xanchor: "left" };
+  return text === undefined ? undefined : { text, x: TITLE_X, xanchor: "left" };
+}
+
+/** About how wide Plotly draws a title: 1.4 times the font size, about 0.55 em per character. */
+function titleWidthPx(title: string): number {
+  return Math.ceil([...title].length * FONT.size * 1.4 * 0.55);
 }
 
 function axis(title: string | undefined, extra: { [key: string]: PlotlyValue } = {}): PlotlyValue {
@@ -328,9 +336,10 @@ export function attentionFigure(
   const { nLayer, nHead, size } = checkAttention(attention, labels);
   const shown = labels.slice(0, size).map(visible);
   const grid = attentionGrid(nLayer, nHead, size);
+  const title = options.title ?? "Attention: where each token looks";
   const data: PlotlyTrace[] = [];
   const layout: PlotlyLayout = {
-    ...baseLayout(options.title ?? "Attention: where each token looks"),
+    ...baseLayout(title),
     coloraxis: {
       cmin: 0,
       cmax: 1,
@@ -378,8 +387,10 @@ export function attentionFigure(
     });
   });
   layout.annotations = annotations;
-  layout.margin = { ...ATTENTION_MARGIN };
-  layout.width = grid.width;
+  // A title wider than the heatmaps widens the figure on the right, so the heatmaps keep their size.
+  const extra = Math.max(0, Math.ceil((titleWidthPx(title) + 16) / (1 - TITLE_X)) - grid.width);
+  layout.margin = { ...ATTENTION_MARGIN, r: ATTENTION_MARGIN.r + extra };
+  layout.width = grid.width + extra;
   layout.height = grid.height;
   return { data, layout };
 }

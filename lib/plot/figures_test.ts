@@ -195,6 +195,20 @@ Deno.test("attentionFigure()", async (t) => {
     assert.equal(arr(one.layout.annotations).length, 1);
     assert.equal(obj(arr(one.layout.annotations)[0]).text, "head 0");
   });
+  await t.step("a long title widens the figure on the right; the heatmaps keep their size", () => {
+    const rows = [[1], [0.5, 0.5], [0.2, 0.3, 0.5]];
+    const short = attentionFigure([[rows]], [BOS_LABEL, "a", "b"], { title: "head 0" });
+    const title = "head 0, untrained: each row is one query position";
+    const long = attentionFigure([[rows]], [BOS_LABEL, "a", "b"], { title });
+    const plotWidth = (f: Figure) => {
+      const { l, r } = obj(f.layout.margin) as Record<string, number>;
+      return (f.layout.width as number) - l - r;
+    };
+    assert.equal(plotWidth(long), plotWidth(short));
+    // 18 px characters are at most ~10 px wide: the title fits from x = 2% to the right edge
+    assert.ok((long.layout.width as number) * 0.98 >= title.length * 10, `${long.layout.width} px`);
+    assert.ok((short.layout.width as number) < (long.layout.width as number));
+  });
   await t.step("square heatmaps with room for every tick label, in a grid that fits 900 px", () => {
     const pixels = (figure: Figure, axis: string) => {
       const { l, r, t: top, b } = obj(figure.layout.margin) as Record<string, number>;
