@@ -16,6 +16,7 @@ import type { Browser, Page } from "playwright-core";
 import { runCli } from "../cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { CHROMIUM_ARGS, findChromium } from "../lib/plot/export.ts";
+import { freePort, notebookServerArgs } from "./live_notebook.ts";
 import { readNotebook } from "./notebook_json.ts";
 import { jupyterPython, resolveNotebooks } from "./run_notebooks.ts";
 
@@ -59,13 +60,6 @@ export function requestedShots(
     shots.push([index, name]);
   });
   return shots;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 async function sleep(ms: number): Promise<void> {
@@ -122,18 +116,7 @@ class ScreenshotServer {
     for (const path of paths) await Deno.copyFile(path, `${root}/notebooks/${path.replace(/^.*\//, "")}`);
     const port = freePort();
     const server = new Deno.Command(jupyterPython(), {
-      args: [
-        "-m",
-        "notebook",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        `--port=${port}`,
-        "--port-retries=0",
-        `--NotebookApp.token=${TOKEN}`,
-        "--NotebookApp.password=",
-        "--allow-root",
-        `--notebook-dir=${root}`,
-      ],
+      args: notebookServerArgs(root, port, TOKEN),
       env: { JUPYTER_RUNTIME_DIR: `${root}/.runtime`, PYDEVD_DISABLE_FILE_VALIDATION: "1", NO_COLOR: "1" },
       stdin: "null",
       stdout: "null",
