@@ -224,7 +224,11 @@ function references(): {
   seconds: number;
   plots: number;
 }[] {
-  assert.equal(reference.size, 9, "needs the headless run of all nine notebooks (the test above)");
+  assert.equal(
+    reference.size,
+    WALKTHROUGH.length,
+    "needs the headless run of every notebook (the test above)",
+  );
   return [...reference].map(([name, ref]) => ({ name, ...ref }));
 }
 
@@ -380,7 +384,7 @@ Deno.test(
       await t.step("an unknown parameter or a value of the wrong kind is a usage error", async () => {
         assertUsageError(
           await runScript("tools/run_notebooks.ts", ["00", "--param", "stepz=3"]),
-          /00_microgpt has no parameter stepz; its parameters: seed, steps, numSamples, temperature/,
+          /00_microgpt\.ipynb has no parameter stepz; its parameters: seed, steps, numSamples, temperature/,
         );
         assertUsageError(
           await runScript("tools/run_notebooks.ts", ["05", "--param", "steps=many"]),
