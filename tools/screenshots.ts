@@ -16,7 +16,7 @@ import type { Browser, Page } from "playwright-core";
 import { runCli } from "../cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { CHROMIUM_ARGS, findChromium } from "../lib/plot/export.ts";
-import { freePort, notebookServerArgs } from "./live_notebook.ts";
+import { freePort, notebookServerArgs, PROJECT_LINKS } from "./live_notebook.ts";
 import { readNotebook } from "./notebook_json.ts";
 import { jupyterPython, resolveNotebooks } from "./run_notebooks.ts";
 
@@ -28,8 +28,6 @@ export const VIEWPORT = { width: 1200, height: 900 } as const;
 export const SCREENSHOT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
 const TOKEN = "microgpt-screenshots";
-/** What the throwaway project links to, so the copied notebooks' `../lib/mod.ts` imports resolve. */
-const LINKED = ["lib", "data", "deno.json", "deno.lock", "node_modules", "notebooks/exercises"];
 
 /**
  * The screenshots a notebook asks for: `[cell index (0-based), name]` for each cell whose
@@ -106,13 +104,7 @@ class ScreenshotServer {
     const root = await Deno.makeTempDir({ prefix: "microgpt_screenshots_" });
     await Deno.mkdir(`${root}/notebooks`);
     await Deno.mkdir(`${root}/out`);
-    for (const entry of LINKED) {
-      try {
-        await Deno.symlink(`${project}/${entry}`, `${root}/${entry}`);
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
-      }
-    }
+    for (const entry of PROJECT_LINKS) await Deno.symlink(`${project}/${entry}`, `${root}/${entry}`);
     for (const path of paths) await Deno.copyFile(path, `${root}/notebooks/${path.replace(/^.*\//, "")}`);
     const port = freePort();
     const server = new Deno.Command(jupyterPython(), {
