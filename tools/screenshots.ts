@@ -17,7 +17,7 @@ import { runCli } from "../cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { CHROMIUM_ARGS, findChromium } from "../lib/plot/export.ts";
 import { freePort, notebookServerArgs, PROJECT_LINKS } from "./live_notebook.ts";
-import { readNotebook } from "./notebook_json.ts";
+import { type Notebook, readNotebook } from "./notebook_json.ts";
 import { jupyterPython, resolveNotebooks } from "./run_notebooks.ts";
 
 /** Where the screenshots named in the notebooks go. */
@@ -45,9 +45,7 @@ const TOKEN = "microgpt-screenshots";
  * })); // [ [ 1, "06_attention" ] ]
  * ```
  */
-export function requestedShots(
-  notebook: { cells: { cell_type: string; metadata: { microgpt?: { screenshot?: string } } }[] },
-): [number, string][] {
+export function requestedShots(notebook: Notebook): [number, string][] {
   const shots: [number, string][] = [];
   notebook.cells.forEach((cell, index) => {
     const name = cell.metadata.microgpt?.screenshot;
