@@ -123,7 +123,7 @@ export async function writeRunPlots(
         const path = `${outDir}/${name}.${format}`;
         const scale = format === "png" ? IMAGE_SIZE.pngScale : 1;
         await renderer.save(figure, path, {
-          width: IMAGE_SIZE.width,
+          width: layoutSize(figure, "width") ?? IMAGE_SIZE.width,
           height: layoutSize(figure, "height") ?? IMAGE_SIZE.height,
           scale,
         });

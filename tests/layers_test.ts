@@ -18,6 +18,8 @@ Deno.test("the rules catch an import against the layers", () => {
       { from: "lib/tensor/tensor.ts", to: "lib/fast/engine.ts" },
       { from: "lib/experiment/checkpoint.ts", to: "cli/args.ts" },
       { from: "lib/extra/x.ts", to: "lib/model.ts" },
+      { from: "notebooks/exercises/04_model.ts", to: "tools/run_notebooks.ts" },
+      { from: "lib/plot/figures.ts", to: "notebooks/exercises/check.ts" },
     ]),
     [
       "lib/train.ts (core) imports lib/fast/engine.ts (fast)",
@@ -27,6 +29,8 @@ Deno.test("the rules catch an import against the layers", () => {
       "lib/tensor/tensor.ts (tensor) imports lib/fast/engine.ts (fast)",
       "lib/experiment/checkpoint.ts (experiment) imports cli/args.ts (cli)",
       "lib/extra/x.ts is in no layer; put it in one (tools/layers.ts)",
+      "notebooks/exercises/04_model.ts (notebooks) imports tools/run_notebooks.ts (tools)",
+      "lib/plot/figures.ts (plot) imports notebooks/exercises/check.ts (notebooks)",
     ],
   );
   assert.deepEqual(
@@ -37,6 +41,8 @@ Deno.test("the rules catch an import against the layers", () => {
       { from: "lib/mod.ts", to: "lib/plot/display.ts" },
       { from: "cli/train.ts", to: "lib/experiment/experiment.ts" },
       { from: "lib/plot/export.ts", to: "npm:playwright-core" },
+      { from: "notebooks/exercises/09_tensors.ts", to: "lib/tensor/mod.ts" },
+      { from: "notebooks/solutions/04_model_test.ts", to: "notebooks/exercises/04_model.ts" },
     ]),
     [],
   );
@@ -49,7 +55,13 @@ Deno.test("every import of the code follows the layers (deno info --json)", asyn
   const importers = new Set(edges.map((e) => e.from));
   // The graph really covers the code: every library file that imports something is in it.
   for (
-    const file of ["lib/train.ts", "lib/experiment/sweep_worker.ts", "lib/fast/engine.ts", "cli/train.ts"]
+    const file of [
+      "lib/train.ts",
+      "lib/experiment/sweep_worker.ts",
+      "lib/fast/engine.ts",
+      "cli/train.ts",
+      "notebooks/exercises/04_model.ts",
+    ]
   ) {
     assert.ok(importers.has(file), `${file} is missing from the import graph`);
   }

@@ -454,7 +454,7 @@ Deno.test(
           /^training loss, seed 7: 300 steps/,
         );
         assert.deepEqual(found.find((c) => c.title.startsWith("training loss, seed"))?.points, [300, 300]);
-        assert.deepEqual(found.find((c) => c.title === "learning rate η_t")?.points, [300]);
+        assert.deepEqual(found.find((c) => c.title === "learning rate η<sub>t</sub>")?.points, [300]);
       });
 
       await t.step(

@@ -37,6 +37,11 @@ export const LAYERS = [
   { name: "cli", folder: "cli/", about: "the command-line tasks" },
   { name: "bench", folder: "bench/", about: "deno task bench" },
   { name: "tools", folder: "tools/", about: "notebook runner and checker, this file" },
+  {
+    name: "notebooks",
+    folder: "notebooks/",
+    about: "the notebooks' exercise checks (exercises/) and worked solutions (solutions/)",
+  },
   { name: "tests", folder: "tests/", about: "end-to-end tests" },
 ] as const;
 
@@ -58,6 +63,8 @@ export const RULES: Record<Layer, { imports: readonly Layer[]; npm: boolean }> =
   cli: { imports: ["core", "fast", "tensor", "plot", "experiment", "mod"], npm: true },
   bench: { imports: ["core", "fast", "tensor", "plot", "experiment", "mod"], npm: true },
   tools: { imports: ["core", "fast", "tensor", "plot", "experiment", "mod", "cli"], npm: true },
+  // Like a notebook: the library through lib/mod.ts (and an engine's own ops), nothing else.
+  notebooks: { imports: ["core", "fast", "tensor", "plot", "experiment", "mod"], npm: false },
   tests: { imports: ["core", "fast", "tensor", "plot", "experiment", "mod", "cli", "tools"], npm: true },
 };
 
@@ -115,7 +122,7 @@ export async function sourceFiles(): Promise<string[]> {
       else if (entry.name.endsWith(".ts")) files.push(path);
     }
   };
-  for (const dir of ["lib", "cli", "bench", "tools", "tests"]) await walk(dir);
+  for (const dir of ["lib", "cli", "bench", "tools", "tests", "notebooks"]) await walk(dir);
   return files.sort();
 }
 

@@ -169,6 +169,19 @@ export function freePort(): number {
 }
 
 /**
+ * What a throwaway copy of the project links to, so that the copied notebooks' imports resolve:
+ * the library (`../lib/mod.ts`), the data, and the exercises' checks (`./exercises/NN_name.ts`).
+ */
+export const PROJECT_LINKS = [
+  "lib",
+  "data",
+  "deno.json",
+  "deno.lock",
+  "node_modules",
+  "notebooks/exercises",
+] as const;
+
+/**
  * The arguments that start Debian's classic Notebook server (`python3 -m notebook ...`) on
  * 127.0.0.1:`port` over `dir`, with `token` and no password, as root too (`--allow-root`).
  *
@@ -264,11 +277,9 @@ export class LiveNotebookServer {
   ): Promise<LiveNotebookServer> {
     const project = Deno.realPathSync(".");
     const root = await Deno.makeTempDir({ prefix: "microgpt_live_" });
-    for (const entry of ["lib", "data", "deno.json", "deno.lock", "node_modules"]) {
-      await Deno.symlink(`${project}/${entry}`, `${root}/${entry}`);
-    }
     await Deno.mkdir(`${root}/notebooks`);
     await Deno.mkdir(`${root}/out`);
+    for (const entry of PROJECT_LINKS) await Deno.symlink(`${project}/${entry}`, `${root}/${entry}`);
     for (const path of paths) {
       const notebook = await readNotebook(path);
       notebook.metadata.kernelspec = { ...notebook.metadata.kernelspec, name: options.kernel };

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { compareCells, liveTotals, outputShapes } from "./live_notebook.ts";
+import { compareCells, liveTotals, outputShapes, PROJECT_LINKS } from "./live_notebook.ts";
+import { joinText, readNotebook } from "./notebook_json.ts";
+import { resolveNotebooks } from "./run_notebooks.ts";
 import type { LiveRun } from "./live_notebook.ts";
 
 Deno.test("outputShapes: consecutive streams of one name merge and count lines; rich outputs by MIME types", () => {
@@ -71,4 +73,25 @@ Deno.test("liveTotals adds up runs", () => {
     differing: 2,
     invalidSignatures: 6,
   });
+});
+
+Deno.test("the throwaway project links everything the notebooks import by a relative path", async () => {
+  const root = new URL("../", import.meta.url);
+  const linked = PROJECT_LINKS.map((entry) => new URL(entry, root).pathname);
+  let imports = 0;
+  for (const path of await resolveNotebooks([])) {
+    const notebook = await readNotebook(path);
+    const code = notebook.cells.filter((c) => c.cell_type === "code").map((c) => joinText(c.source)).join(
+      "\n",
+    );
+    for (const [, specifier] of code.matchAll(/from "(\.\.?\/[^"]+)"/g)) {
+      const target = new URL(specifier, new URL(path, root)).pathname;
+      assert.ok(
+        linked.some((entry) => target === entry || target.startsWith(`${entry}/`)),
+        `${path} imports ${specifier}, which the live UI's copy of the project would not have`,
+      );
+      imports++;
+    }
+  }
+  assert.ok(imports >= 20, `${imports} relative imports checked`);
 });

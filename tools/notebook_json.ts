@@ -43,6 +43,8 @@ export interface CellPromise {
    * the reference numbers (losses, samples) that reproduce microgpt.py.
    */
   reference?: string[];
+  /** Save this cell, as the classic UI shows it, to `docs/screenshots/NAME.png` (`deno task screenshots`). */
+  screenshot?: string;
 }
 
 /** A notebook cell. */

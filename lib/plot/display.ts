@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatTable } from "../format.ts";
+import { formatNumber, formatTable } from "../format.ts";
 import { DEFAULT_SMOOTHING, smoothLosses } from "../stats.ts";
 import { type Figure, lossCurveFigure } from "./figures.ts";
 import { figureHtml, figureSummary, plotElementId, plotlyLoaderHtml } from "./plot_html.ts";
@@ -253,10 +253,10 @@ export function escapeHtml(text: string): string {
  */
 export function tableText(
   rows: readonly Record<string, string | number>[],
-  options: { title?: string } = {},
+  options: DisplayTableOptions = {},
 ): string {
   const columns = tableColumns(rows);
-  const cells = rows.map((row) => columns.map((c) => (row[c] === undefined ? "" : String(row[c]))));
+  const cells = rows.map((row) => columns.map((c) => cellString(row[c], options.digits)));
   const align = columns.map((c) => rows.some((r) => typeof r[c] === "number") ? "right" : "left");
   const table = formatTable(columns, cells, { align, rule: true });
   return options.title === undefined ? table : `${options.title}\n${table}`;
@@ -273,7 +273,7 @@ export function tableText(
  */
 export function tableHtml(
   rows: readonly Record<string, string | number>[],
-  options: { title?: string } = {},
+  options: DisplayTableOptions = {},
 ): string {
   const columns = tableColumns(rows);
   const align = (v: string | number | undefined) => (typeof v === "number" ? "right" : "left");
@@ -281,9 +281,7 @@ export function tableHtml(
   const body = rows.map((row) =>
     `<tr>${
       columns.map((c) =>
-        `<td style="text-align: ${align(row[c])}">${
-          row[c] === undefined ? "" : escapeHtml(String(row[c]))
-        }</td>`
+        `<td style="text-align: ${align(row[c])}">${escapeHtml(cellString(row[c], options.digits))}</td>`
       ).join("")
     }</tr>`
   ).join("\n");
@@ -293,6 +291,20 @@ export function tableHtml(
   return `<table class="microgpt-table">${caption}<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`;
 }
 
+/** Options of the tables: a caption, and how many decimals numbers get (`formatNumber`). */
+export interface DisplayTableOptions {
+  /** A caption above the table. */
+  title?: string;
+  /** Show numbers with this many decimals (integers stay whole); without it, as `String` writes them. */
+  digits?: number;
+}
+
+/** A cell's text: a number with `digits` decimals (when given), a missing cell empty. */
+function cellString(value: string | number | undefined, digits: number | undefined): string {
+  if (value === undefined) return "";
+  return typeof value === "number" && digits !== undefined ? formatNumber(value, digits) : String(value);
+}
+
 function tableColumns(rows: readonly Record<string, string | number>[]): string[] {
   const seen = new Set<string>();
   for (const row of rows) for (const key of Object.keys(row)) seen.add(key);
@@ -300,17 +312,24 @@ function tableColumns(rows: readonly Record<string, string | number>[]): string[
 }
 
 /**
- * Shows rows as a table (HTML in a notebook, aligned text elsewhere).
+ * Shows rows as a table (HTML in a notebook, aligned text elsewhere); `digits` formats every
+ * number, so cells need no `toFixed`.
  *
  * @example
  * ```ts
  * import { displayTable } from "./display.ts";
- * await displayTable([{ sample: 1, name: "kamon" }, { sample: 2, name: "ann" }]);
+ * await displayTable([{ sample: 1, name: "kamon", loss: 2.31415 }, { sample: 2, name: "ann", loss: 3 }], {
+ *   digits: 2,
+ * });
+ * // sample  name   loss
+ * // ------  -----  ----
+ * //      1  kamon  2.31
+ * //      2  ann       3
  * ```
  */
 export async function displayTable(
   rows: readonly Record<string, string | number>[],
-  options: { title?: string } = {},
+  options: DisplayTableOptions = {},
 ): Promise<void> {
   await displayHtml(tableHtml(rows, options), tableText(rows, options));
 }

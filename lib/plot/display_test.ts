@@ -154,6 +154,15 @@ Deno.test("tables", async (t) => {
   await t.step("columns are the union of keys; missing cells are empty", () => {
     assert.equal(tableText([{ a: "x" }, { b: 2 }]), "a  b\n-  -\nx\n   2");
   });
+  await t.step("digits: every number to that many decimals, whole numbers whole", () => {
+    assert.equal(
+      tableText([{ n: 4192, p: 0.1 + 0.2, g: 3.2e-11 }], { digits: 3 }),
+      "   n      p        g\n----  -----  -------\n4192  0.300  3.2e-11",
+    );
+    assert.ok(
+      tableHtml([{ p: 2.53125 }], { digits: 4 }).includes('<td style="text-align: right">2.5312</td>'),
+    );
+  });
   await t.step("HTML: escaped, with a caption", () => {
     const html = tableHtml([{ "<k>": "a & b" }], { title: "<T>" });
     assert.ok(html.includes("<caption"));

@@ -9,6 +9,7 @@
 
 import { UsageError } from "../errors.ts";
 import { checkSmoothing, DEFAULT_SMOOTHING, lossBand, pca2, smoothLosses } from "../stats.ts";
+import { placeLabels } from "./labels.ts";
 
 /** A JSON value as Plotly reads it: figures stay plain data that can be saved and diffed. */
 export type PlotlyValue =
@@ -69,8 +70,16 @@ export const BOS_LABEL = "⟨BOS⟩";
 const FONT = { family: "Helvetica Neue, Helvetica, Arial, sans-serif", size: 13, color: "#2a3f5f" };
 const GRID = "#e5e8ef";
 
+/** Where a title starts, as a fraction of the figure's width from the left. */
+const TITLE_X = 0.02;
+
 function titled(text: string | undefined): PlotlyValue | undefined {
-  return text === undefined ? undefined : { text, x: 0.02, xanchor: "left" };
+  return text === undefined ? undefined : { text, x: TITLE_X, xanchor: "left" };
+}
+
+/** About how wide Plotly draws a title: 1.4 times the font size, about 0.55 em per character. */
+function titleWidthPx(title: string): number {
+  return Math.ceil([...title].length * FONT.size * 1.4 * 0.55);
 }
 
 function axis(title: string | undefined, extra: { [key: string]: PlotlyValue } = {}): PlotlyValue {
@@ -79,6 +88,7 @@ function axis(title: string | undefined, extra: { [key: string]: PlotlyValue } =
     gridcolor: GRID,
     zerolinecolor: GRID,
     linecolor: "#b8bfcc",
+    automargin: true, // long tick labels push the margin out instead of being cut off
     ...extra,
   };
 }
@@ -299,12 +309,16 @@ function subplotAxes(i: number): { x: string; y: string; xKey: string; yKey: str
 }
 
 /**
- * Attention weights, one heatmap per head of every layer in a grid (a row per layer, a
- * column per head): row `t` of a heatmap is where the token at position `t` looks, over
- * positions `0..t` (the rest is masked and left blank). `attention[layer][head][query][key]`
- * is exactly `KVCache.attention`; `labels[t]` is the token fed at position `t` (extra labels
- * are ignored, so `tokenLabels(chars, sample.tokens)` fits). Hover shows both tokens and
- * the weight.
+ * Attention weights, one heatmap per head of every layer (`layer l · head h`): row `t` of a
+ * heatmap is where the token at position `t` looks, over positions `0..t` (the rest is masked
+ * and left blank). `attention[layer][head][query][key]` is exactly `KVCache.attention`;
+ * `labels[t]` is the token fed at position `t` (extra labels are ignored, so
+ * `tokenLabels(chars, sample.tokens)` fits). Hover shows both tokens and the weight.
+ *
+ * The heatmaps are square, with at least `ATTENTION_CELL_PX` pixels per position so every tick
+ * label (`⟨BOS⟩` included) has room, and the heads of a layer are laid out in as many columns
+ * as fit in `ATTENTION_MAX_WIDTH` pixels (four heads of a short name side by side, of a long
+ * one two by two): the figure has a fixed width and height.
  *
  * @example
  * ```ts
@@ -321,10 +335,11 @@ export function attentionFigure(
 ): Figure {
   const { nLayer, nHead, size } = checkAttention(attention, labels);
   const shown = labels.slice(0, size).map(visible);
-  const grid = attentionGrid(nLayer, nHead);
+  const grid = attentionGrid(nLayer, nHead, size);
+  const title = options.title ?? "Attention: where each token looks";
   const data: PlotlyTrace[] = [];
   const layout: PlotlyLayout = {
-    ...baseLayout(options.title ?? "Attention: where each token looks"),
+    ...baseLayout(title),
     coloraxis: {
       cmin: 0,
       cmax: 1,
@@ -333,32 +348,37 @@ export function attentionFigure(
     },
   };
   const annotations: PlotlyValue[] = [];
+  const tickFont = { size: 12 };
   attention.forEach((heads, l) => {
     heads.forEach((rows, h) => {
       const ax = subplotAxes(l * nHead + h);
-      const { x0, yTop } = grid.cell(l, h);
+      const { x0, x1, y0, y1, firstColumn, lastRow } = grid.cell(l, h);
       data.push(headHeatmap(rows, shown, l, h, ax));
       layout[ax.xKey] = {
         ...labelTicks(shown),
-        domain: [x0, x0 + grid.columnWidth],
+        domain: [x0, x1],
         anchor: ax.y,
-        title: l === nLayer - 1 ? { text: "key (looked at)", font: { size: 12 } } : undefined,
+        title: lastRow ? { text: "key (looked at)", font: { size: 12 } } : undefined,
         tickangle: 0,
+        tickfont: tickFont,
       };
       layout[ax.yKey] = {
         ...labelTicks(shown),
-        domain: [yTop - grid.rowHeight, yTop],
+        domain: [y0, y1],
         anchor: ax.x,
         autorange: "reversed",
-        title: h === 0 ? { text: nLayer > 1 ? `layer ${l}: query` : "query (looking)" } : undefined,
-        showticklabels: h === 0,
+        title: firstColumn && h === 0
+          ? { text: nLayer > 1 ? `layer ${l}: query` : "query (looking)" }
+          : undefined,
+        showticklabels: firstColumn,
+        tickfont: tickFont,
       };
       annotations.push({
         text: nLayer > 1 ? `layer ${l} · head ${h}` : `head ${h}`,
         xref: "paper",
         yref: "paper",
-        x: x0 + grid.columnWidth / 2,
-        y: yTop,
+        x: (x0 + x1) / 2,
+        y: y1,
         xanchor: "center",
         yanchor: "bottom",
         showarrow: false,
@@ -367,8 +387,11 @@ export function attentionFigure(
     });
   });
   layout.annotations = annotations;
-  layout.margin = { l: 80, r: 24, t: 80, b: 64 };
-  layout.height = grid.plotPx + 80 + 64;
+  // A title wider than the heatmaps widens the figure on the right, so the heatmaps keep their size.
+  const extra = Math.max(0, Math.ceil((titleWidthPx(title) + 16) / (1 - TITLE_X)) - grid.width);
+  layout.margin = { ...ATTENTION_MARGIN, r: ATTENTION_MARGIN.r + extra };
+  layout.width = grid.width + extra;
+  layout.height = grid.height;
   return { data, layout };
 }
 
@@ -416,24 +439,56 @@ function checkAttention(
   return { nLayer, nHead, size };
 }
 
+/** Pixels per position of an attention heatmap, at least: room for a `⟨BOS⟩` tick label. */
+export const ATTENTION_CELL_PX = 30;
+/** Pixels per position at most: a short sequence's heatmap does not grow past this. */
+const ATTENTION_CELL_MAX_PX = 48;
+/** The widest an attention figure is drawn: it fits the classic Notebook's output area. */
+export const ATTENTION_MAX_WIDTH = 900;
+const ATTENTION_MARGIN = { l: 80, r: 100, t: 80, b: 64 } as const;
+/** Pixels between heatmaps side by side, and between rows (tick labels and the head's title). */
+const ATTENTION_GAP_PX = { column: 28, row: 72 } as const;
+
 /**
- * Where each head's heatmap goes, in paper coordinates: a column per head, a row per layer,
- * rows of fixed pixel height with room between them for tick labels and head titles.
+ * Where each head's heatmap goes: square heatmaps of `side` pixels, `columns` of them a row, a
+ * layer's heads in `rowsPerLayer` rows; positions in paper coordinates, size in pixels.
  */
-function attentionGrid(nLayer: number, nHead: number) {
-  const gap = 0.04;
-  const columnWidth = (1 - gap * (nHead - 1)) / nHead;
-  const rowPx = 236;
-  const rowGapPx = 64;
-  const plotPx = nLayer * rowPx + (nLayer - 1) * rowGapPx;
-  const rowGap = rowGapPx / plotPx;
-  const rowHeight = rowPx / plotPx;
+function attentionGrid(nLayer: number, nHead: number, size: number) {
+  const { l, r, t, b } = ATTENTION_MARGIN;
+  const room = ATTENTION_MAX_WIDTH - l - r;
+  const least = Math.min(room, Math.max(150, size * ATTENTION_CELL_PX));
+  let columns = Math.max(
+    1,
+    Math.min(nHead, Math.floor((room + ATTENTION_GAP_PX.column) / (least + ATTENTION_GAP_PX.column))),
+  );
+  const rowsPerLayer = Math.ceil(nHead / columns);
+  columns = Math.ceil(nHead / rowsPerLayer); // balanced: 4 heads in 2 rows are 2 + 2, not 3 + 1
+  const side = Math.floor(Math.min(
+    (room - (columns - 1) * ATTENTION_GAP_PX.column) / columns,
+    Math.max(least, size * ATTENTION_CELL_MAX_PX),
+    Math.max(least, 420),
+  ));
+  const rows = nLayer * rowsPerLayer;
+  const plotWidth = columns * side + (columns - 1) * ATTENTION_GAP_PX.column;
+  const plotHeight = rows * side + (rows - 1) * ATTENTION_GAP_PX.row;
   return {
-    columnWidth,
-    rowHeight,
-    plotPx,
-    /** The left edge and the top of head `h` of layer `l`. */
-    cell: (l: number, h: number) => ({ x0: h * (columnWidth + gap), yTop: 1 - l * (rowHeight + rowGap) }),
+    width: plotWidth + l + r,
+    height: plotHeight + t + b,
+    /** Head `h` of layer `l`: its domain, and whether it is in the first column / the last row. */
+    cell: (layer: number, h: number) => {
+      const row = layer * rowsPerLayer + Math.floor(h / columns);
+      const column = h % columns;
+      const left = column * (side + ATTENTION_GAP_PX.column);
+      const top = row * (side + ATTENTION_GAP_PX.row);
+      return {
+        x0: left / plotWidth,
+        x1: (left + side) / plotWidth,
+        y0: 1 - (top + side) / plotHeight,
+        y1: 1 - top / plotHeight,
+        firstColumn: column === 0,
+        lastRow: row === rows - 1 || (layer === nLayer - 1 && h + columns >= nHead),
+      };
+    },
   };
 }
 
@@ -511,9 +566,14 @@ export function probabilityBarsFigure(
   };
 }
 
+/** The size of an embedding plot, and the font of its labels, in pixels. */
+const PCA_SIZE = { width: 760, height: 560, margin: { l: 64, r: 24, t: 56, b: 56 }, font: 14, marker: 8 };
+
 /**
  * The rows (e.g. the token embeddings `wte`, one row per token) projected to 2-D by PCA,
- * one labelled point per row; the axis titles give the share of variance each keeps.
+ * one labelled point per row; the axis titles give the share of variance each keeps. Each
+ * label is placed beside its point where it overlaps no other label or point (`placeLabels`),
+ * so close points (say `c` and `g`) stay readable; hover shows any point's label too.
  *
  * @example
  * ```ts
@@ -531,6 +591,17 @@ export function embeddingPcaFigure(
   const { points, explained } = pca2(embeddings);
   const shown = labels.map(visible);
   const percent = (share: number) => `${(100 * share).toFixed(1)}% of variance`;
+  const xRange = paddedRange(points.map((p) => p[0]));
+  const yRange = paddedRange(points.map((p) => p[1]));
+  const { width, height, margin, font, marker } = PCA_SIZE;
+  const { positions } = placeLabels(points, shown, {
+    width: width - margin.l - margin.r,
+    height: height - margin.t - margin.b,
+    xRange,
+    yRange,
+    fontSize: font,
+    markerSize: marker,
+  });
   return {
     data: [{
       type: "scatter",
@@ -539,18 +610,28 @@ export function embeddingPcaFigure(
       x: points.map((p) => p[0]),
       y: points.map((p) => p[1]),
       text: shown,
-      textposition: "top center",
-      textfont: { size: 14 },
-      marker: { size: 8, color: shown.map((label) => label === BOS_LABEL ? COLORS[3] : COLORS[0]) },
+      textposition: positions,
+      textfont: { size: font },
+      marker: { size: marker, color: shown.map((label) => label === BOS_LABEL ? COLORS[3] : COLORS[0]) },
       hovertemplate: "%{text}<br>PC1 %{x:.3f}<br>PC2 %{y:.3f}<extra></extra>",
     }],
     layout: {
       ...baseLayout(options.title ?? "Token embeddings, projected to 2-D (PCA)"),
-      xaxis: axis(`PC1 (${percent(explained[0])})`),
-      yaxis: axis(`PC2 (${percent(explained[1])})`),
-      height: 560,
+      xaxis: axis(`PC1 (${percent(explained[0])})`, { range: [...xRange], automargin: false }),
+      yaxis: axis(`PC2 (${percent(explained[1])})`, { range: [...yRange], automargin: false }),
+      margin: { ...margin },
+      width,
+      height,
     },
   };
+}
+
+/** The range of some numbers, widened by 8% on each side (room for the labels at the edges). */
+function paddedRange(values: readonly number[]): [number, number] {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const pad = (hi - lo || 1) * 0.08;
+  return [lo - pad, hi + pad];
 }
 
 /**
@@ -583,26 +664,56 @@ export function histogramFigure(
 }
 
 /**
- * Bars with a label each (labels may repeat: bars are placed by position).
+ * Bars with a label each (labels may repeat: bars are placed by position). `horizontal` lays
+ * the bars along the x axis, one row per label with the label written out beside it (for long
+ * labels, which under vertical bars would be rotated and cut); `logScale` puts the values on
+ * a logarithmic axis.
  *
  * @example
  * ```ts
  * import { barFigure } from "./figures.ts";
  * console.log(barFigure(["a", "b"], [3, 5]).data[0].y); // [3, 5]
+ * const ladder = barFigure(["CPython", "V8"], [4, 180], { horizontal: true, logScale: true });
+ * console.log(ladder.data[0].orientation, ladder.data[0].x); // h [4, 180]
  * ```
  */
 export function barFigure(
   labels: readonly string[],
   values: readonly number[],
-  options: { title?: string; xTitle?: string; yTitle?: string } = {},
+  options: { title?: string; xTitle?: string; yTitle?: string; horizontal?: boolean; logScale?: boolean } =
+    {},
 ): Figure {
   checkSameLength("barFigure", values, labels);
   const shown = labels.map(visible);
+  const positions = shown.map((_, i) => i);
+  const valueAxis = { type: options.logScale ? "log" : "linear" };
+  if (options.horizontal) {
+    return {
+      data: [{
+        type: "bar",
+        orientation: "h",
+        name: options.xTitle ?? "value",
+        x: finiteOrNull(values),
+        y: positions,
+        text: shown,
+        textposition: "none",
+        marker: { color: COLORS[0] },
+        hovertemplate: "%{text}: %{x}<extra></extra>",
+      }],
+      layout: {
+        ...baseLayout(options.title),
+        xaxis: axis(options.xTitle, valueAxis),
+        yaxis: axis(options.yTitle, { ...labelTicks(shown), autorange: "reversed" }), // first label on top
+        bargap: 0.25,
+        height: (options.title === undefined ? 24 : 56) + 64 + 44 * shown.length,
+      },
+    };
+  }
   return {
     data: [{
       type: "bar",
       name: options.yTitle ?? "value",
-      x: shown.map((_, i) => i),
+      x: positions,
       y: finiteOrNull(values),
       text: shown,
       textposition: "none",
@@ -612,11 +723,14 @@ export function barFigure(
     layout: {
       ...baseLayout(options.title),
       xaxis: axis(options.xTitle, labelTicks(shown)),
-      yaxis: axis(options.yTitle),
+      yaxis: axis(options.yTitle, valueAxis),
       bargap: 0.15,
     },
   };
 }
+
+/** A line of up to this many points has a marker on each; a longer one is a plain line. */
+export const LINE_MARKERS_UP_TO = 60;
 
 /**
  * Lines, one per series, on optionally logarithmic axes (e.g. loss against model size).
@@ -639,7 +753,7 @@ export function lineFigure(
       }
       return {
         type: "scatter",
-        mode: "lines+markers",
+        mode: s.x.length <= LINE_MARKERS_UP_TO ? "lines+markers" : "lines", // a marker per point blurs a long line
         name: s.name,
         x: finiteOrNull(s.x),
         y: finiteOrNull(s.y),
@@ -656,8 +770,12 @@ export function lineFigure(
   };
 }
 
+/** Pixels per row and column of a heatmap: room for a tick label, `⟨BOS⟩` included. */
+const HEATMAP_ROW_PX = 26;
+
 /**
- * A heatmap of a matrix, `z[row][column]`, rows labelled top to bottom like a printed table.
+ * A heatmap of a matrix, `z[row][column]`, rows labelled top to bottom like a printed table,
+ * with square cells.
  *
  * @example
  * ```ts
@@ -688,8 +806,21 @@ export function heatmapFigure(
     }],
     layout: {
       ...baseLayout(options.title),
-      xaxis: axis(undefined, labelTicks(xs)),
-      yaxis: axis(undefined, { ...labelTicks(ys), autorange: "reversed" }),
+      xaxis: axis(undefined, {
+        ...labelTicks(xs),
+        tickangle: 0,
+        constrain: "domain",
+        tickfont: { size: 12 },
+      }),
+      // square cells, HEATMAP_ROW_PX tall: every row's label has room
+      yaxis: axis(undefined, {
+        ...labelTicks(ys),
+        autorange: "reversed",
+        scaleanchor: "x",
+        constrain: "domain",
+      }),
+      height: (options.title === undefined ? 24 : 56) + 56 + Math.max(240, HEATMAP_ROW_PX * ys.length),
+      width: 64 + 130 + Math.max(240, HEATMAP_ROW_PX * xs.length), // the colorbar close to the cells
     },
   };
 }

@@ -195,6 +195,55 @@ Deno.test("attentionFigure()", async (t) => {
     assert.equal(arr(one.layout.annotations).length, 1);
     assert.equal(obj(arr(one.layout.annotations)[0]).text, "head 0");
   });
+  await t.step("a long title widens the figure on the right; the heatmaps keep their size", () => {
+    const rows = [[1], [0.5, 0.5], [0.2, 0.3, 0.5]];
+    const short = attentionFigure([[rows]], [BOS_LABEL, "a", "b"], { title: "head 0" });
+    const title = "head 0, untrained: each row is one query position";
+    const long = attentionFigure([[rows]], [BOS_LABEL, "a", "b"], { title });
+    const plotWidth = (f: Figure) => {
+      const { l, r } = obj(f.layout.margin) as Record<string, number>;
+      return (f.layout.width as number) - l - r;
+    };
+    assert.equal(plotWidth(long), plotWidth(short));
+    // 18 px characters are at most ~10 px wide: the title fits from x = 2% to the right edge
+    assert.ok((long.layout.width as number) * 0.98 >= title.length * 10, `${long.layout.width} px`);
+    assert.ok((short.layout.width as number) < (long.layout.width as number));
+  });
+  await t.step("square heatmaps with room for every tick label, in a grid that fits 900 px", () => {
+    const pixels = (figure: Figure, axis: string) => {
+      const { l, r, t: top, b } = obj(figure.layout.margin) as Record<string, number>;
+      const [x0, x1] = arr(obj(figure.layout[`xaxis${axis}`]).domain) as number[];
+      const [y0, y1] = arr(obj(figure.layout[`yaxis${axis}`]).domain) as number[];
+      const w = (figure.layout.width as number) - l - r;
+      const h = (figure.layout.height as number) - top - b;
+      return { left: l + x0 * w, width: (x1 - x0) * w, top: top + (1 - y1) * h, height: (y1 - y0) * h };
+    };
+    const rows = (n: number) => Array.from({ length: n }, (_, q) => Array(q + 1).fill(1 / (q + 1)));
+    const name = (n: number) => [BOS_LABEL, ..."isabellaxyzuvwpq".slice(0, n - 1)];
+    for (const [n, nHead, columns] of [[5, 4, 4], [9, 4, 2], [16, 4, 1], [5, 1, 1], [9, 6, 2]]) {
+      const figure = attentionFigure([Array.from({ length: nHead }, () => rows(n))], name(n));
+      assert.ok((figure.layout.width as number) <= 900, `${n} positions: ${figure.layout.width} px wide`);
+      const cells = Array.from({ length: nHead }, (_, h) => pixels(figure, h === 0 ? "" : String(h + 1)));
+      for (const cell of cells) {
+        assert.ok(Math.abs(cell.width - cell.height) < 1, `${n} positions: ${cell.width} x ${cell.height}`);
+        assert.ok(cell.width / n >= 30, `${n} positions: ${cell.width / n} px per position`);
+      }
+      assert.equal(
+        new Set(cells.map((c) => Math.round(c.left))).size,
+        columns,
+        `${n} positions, ${nHead} heads`,
+      );
+      // no two heatmaps overlap
+      for (const [i, a] of cells.entries()) {
+        for (const b of cells.slice(i + 1)) {
+          const apart = a.left + a.width <= b.left || b.left + b.width <= a.left ||
+            a.top + a.height <= b.top ||
+            b.top + b.height <= a.top;
+          assert.ok(apart, `${n} positions: heatmaps overlap`);
+        }
+      }
+    }
+  });
   await t.step("mistakes are UsageErrors", () => {
     assert.throws(() => attentionFigure([], labels), /recordAttention/);
     assert.throws(() => attentionFigure(attention, ["a"]), /3 positions but only 1 labels/);
@@ -232,6 +281,14 @@ Deno.test("embeddingPcaFigure()", async (t) => {
     assert.equal(titleText(obj(fig.layout.yaxis).title), "PC2 (5.9% of variance)");
     assertPlotly3Safe(fig);
   });
+  await t.step("labels of close points are placed apart", () => {
+    // c and g 0.002 apart: both "top center" would print one label over the other
+    const fig = embeddingPcaFigure([[0, 0], [0.002, 0.001], [1, 1], [-1, 0.5]], ["c", "g", "a", "b"]);
+    const positions = arr(fig.data[0].textposition);
+    assert.equal(positions.length, 4);
+    assert.notEqual(positions[0], positions[1]);
+    assert.deepEqual([fig.layout.width, fig.layout.height], [760, 560]);
+  });
   await t.step("ragged rows or a label count mismatch are UsageErrors", () => {
     assert.throws(() => embeddingPcaFigure([[1, 2]], ["a", "b"]), UsageError);
   });
@@ -252,6 +309,30 @@ Deno.test("histogramFigure(), barFigure(), lineFigure(), heatmapFigure()", async
     assert.deepEqual(obj(fig.layout.xaxis).ticktext, ["x", "y", "x"]);
     assert.throws(() => barFigure(["x"], [1, 2]), UsageError);
   });
+  await t.step("horizontal bars on a log axis: long labels written out, first on top, never cut", () => {
+    const labels = [
+      "microgpt.py, CPython 3.11 (reference)",
+      "Value engine",
+      "fast engine",
+      "fast, on demand",
+    ];
+    const fig = barFigure(labels, [4, 180, 9800, 16000], {
+      horizontal: true,
+      logScale: true,
+      xTitle: "steps/s",
+    });
+    const [bars] = fig.data;
+    assert.equal(bars.orientation, "h");
+    assert.deepEqual(bars.x, [4, 180, 9800, 16000]);
+    assert.deepEqual(bars.y, [0, 1, 2, 3]);
+    const y = obj(fig.layout.yaxis);
+    assert.deepEqual(y.ticktext, labels);
+    assert.equal(y.autorange, "reversed");
+    assert.equal(y.automargin, true);
+    assert.equal(obj(fig.layout.xaxis).type, "log");
+    assert.equal(fig.layout.height, 24 + 64 + 4 * 44);
+    assertPlotly3Safe(fig);
+  });
   await t.step("lines on log axes", () => {
     const fig = lineFigure([{ name: "a", x: [1, 10], y: [3, 2] }, { name: "b", x: [1], y: [1] }], {
       logX: true,
@@ -263,12 +344,23 @@ Deno.test("histogramFigure(), barFigure(), lineFigure(), heatmapFigure()", async
     assert.equal(fig.layout.showlegend, true);
     assert.throws(() => lineFigure([{ name: "bad", x: [1], y: [] }]), /1 x values but 0 y values/);
   });
+  await t.step("a long line has no marker on every point", () => {
+    const x = Array.from({ length: 1000 }, (_, i) => i);
+    assert.equal(lineFigure([{ name: "lr", x, y: x }]).data[0].mode, "lines");
+    assert.equal(
+      lineFigure([{ name: "lr", x: x.slice(0, 60), y: x.slice(0, 60) }]).data[0].mode,
+      "lines+markers",
+    );
+  });
   await t.step("heatmap", () => {
     const fig = heatmapFigure([[1, 2, 3], [4, 5, 6]], ["a", "b", "c"], ["r0", "r1"], { title: "m" });
     assert.deepEqual(fig.data[0].z, [[1, 2, 3], [4, 5, 6]]);
     assert.deepEqual(obj(fig.layout.xaxis).ticktext, ["a", "b", "c"]);
     assert.deepEqual(obj(fig.layout.yaxis).ticktext, ["r0", "r1"]);
     assert.equal(arr(arr(fig.data[0].text)[1])[2], "r1 · c");
+    assert.equal(obj(fig.layout.yaxis).scaleanchor, "x"); // square cells
+    const big = heatmapFigure(Array(27).fill(Array(27).fill(0)), Array(27).fill("x"), Array(27).fill("y"));
+    assert.ok((big.layout.height as number) >= 27 * 26, "a row per 26 px, room for a label");
     assert.throws(() => heatmapFigure([[1, 2]], ["a"], ["r"]), UsageError);
     assertPlotly3Safe(fig);
   });

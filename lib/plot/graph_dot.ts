@@ -60,6 +60,11 @@ export interface GraphDotOptions {
   digits?: number;
   /** A picture of more nodes is unreadable; larger graphs are refused (default 200). */
   maxNodes?: number;
+  /**
+   * `LR` draws inputs on the left and the result on the right, like micrograd's `draw_dot`
+   * (the default of `valueGraphDot`); `TB` top to bottom, more compactly, for deep graphs.
+   */
+  direction?: "LR" | "TB";
 }
 
 // Record labels treat these characters as structure; escape them in names.
@@ -87,7 +92,7 @@ function escapeRecord(text: string): string {
  * ```
  */
 export function valueGraphDot(root: Value, options: GraphDotOptions = {}): string {
-  const { names = new Map(), showGrad = true, digits = 4, maxNodes = 200 } = options;
+  const { names = new Map(), showGrad = true, digits = 4, maxNodes = 200, direction = "LR" } = options;
   const nodes = root.topologicalOrder();
   if (nodes.length > maxNodes) {
     throw new UsageError(
@@ -95,10 +100,12 @@ export function valueGraphDot(root: Value, options: GraphDotOptions = {}): strin
     );
   }
   const ids = new Map<Value, string>(nodes.map((v, i) => [v, `n${i}`]));
+  // A record's fields run across the box: `{ ... }` turns them sideways in a left-to-right graph.
+  const [open, close] = direction === "LR" ? ["{ ", " }"] : ["", ""];
   const lines = [
     "digraph {",
-    "  rankdir=LR;",
-    '  node [fontname="Helvetica", fontsize=11];',
+    direction === "LR" ? "  rankdir=LR;" : "  rankdir=TB; ranksep=0.25; nodesep=0.2;",
+    `  node [fontname="Helvetica", fontsize=11${direction === "LR" ? "" : ", height=0.3"}];`,
   ];
   for (const v of nodes) {
     const id = ids.get(v)!;
@@ -107,7 +114,7 @@ export function valueGraphDot(root: Value, options: GraphDotOptions = {}): strin
       `data ${v.data.toFixed(digits)}`,
       ...(showGrad ? [`grad ${v.grad.toFixed(digits)}`] : []),
     ];
-    lines.push(`  ${id} [label="{ ${fields.join(" | ")} }", shape=record];`);
+    lines.push(`  ${id} [label="${open}${fields.join(" | ")}${close}", shape=record];`);
     if (v.a === null) continue;
     lines.push(`  ${id}_op [label="${opOf(v)}", shape=ellipse];`);
     lines.push(`  ${id}_op -> ${id};`);
@@ -144,7 +151,21 @@ export async function renderDotSvg(dot: string): Promise<string> {
 }
 
 /**
- * The computation graph of `root` as an SVG picture (`valueGraphDot` + `renderDotSvg`).
+ * The widest a graph is drawn left to right, in points (about 900 pixels, what the classic
+ * Notebook's output area shows without shrinking the text); a wider one is drawn top to bottom.
+ */
+export const GRAPH_MAX_WIDTH_PT = 680;
+
+/** The width of a Graphviz SVG, in points. */
+function svgWidthPt(svg: string): number {
+  return Number(svg.match(/<svg[^>]*\swidth="([\d.]+)pt"/)?.[1] ?? 0);
+}
+
+/**
+ * The computation graph of `root` as an SVG picture (`valueGraphDot` + `renderDotSvg`). Without
+ * a `direction` it is drawn left to right if that fits in `GRAPH_MAX_WIDTH_PT`, else top to
+ * bottom (if that is narrower), so a notebook need not shrink the picture until its text is
+ * unreadable.
  *
  * @example
  * ```ts
@@ -155,5 +176,9 @@ export async function renderDotSvg(dot: string): Promise<string> {
  * ```
  */
 export async function valueGraphSvg(root: Value, options: GraphDotOptions = {}): Promise<string> {
-  return await renderDotSvg(valueGraphDot(root, options));
+  if (options.direction !== undefined) return await renderDotSvg(valueGraphDot(root, options));
+  const wide = await renderDotSvg(valueGraphDot(root, { ...options, direction: "LR" }));
+  if (svgWidthPt(wide) <= GRAPH_MAX_WIDTH_PT) return wide;
+  const tall = await renderDotSvg(valueGraphDot(root, { ...options, direction: "TB" }));
+  return svgWidthPt(tall) < svgWidthPt(wide) ? tall : wide;
 }

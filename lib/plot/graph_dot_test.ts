@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../errors.ts";
-import { opOf, renderDotSvg, valueGraphDot, valueGraphSvg } from "./graph_dot.ts";
+import { GRAPH_MAX_WIDTH_PT, opOf, renderDotSvg, valueGraphDot, valueGraphSvg } from "./graph_dot.ts";
 import { Value } from "../value.ts";
 
 Deno.test("opOf()", async (t) => {
@@ -77,6 +77,23 @@ Deno.test("renderDotSvg()", async (t) => {
     assert.equal((svg.match(/class="node"/g) ?? []).length, 4 + 3);
     assert.ok(svg.includes(">exp</text>"));
     assert.ok(svg.includes(">a</text>"));
+  });
+  await t.step("a graph too wide to read left to right is drawn top to bottom", async () => {
+    const x = new Value(0.5);
+    let deep = x;
+    for (let i = 0; i < 5; i++) deep = deep.mul(1.1).exp().log();
+    const svg = await valueGraphSvg(deep);
+    const widthOf = (picture: string) => Number(picture.match(/<svg[^>]*\swidth="([\d.]+)pt"/)?.[1]);
+    const wide = await renderDotSvg(valueGraphDot(deep, { direction: "LR" }));
+    assert.ok(widthOf(wide) > GRAPH_MAX_WIDTH_PT, `${widthOf(wide)} pt`);
+    assert.equal(svg, await renderDotSvg(valueGraphDot(deep, { direction: "TB" })));
+    assert.ok(widthOf(svg) < widthOf(wide) / 2, `${widthOf(svg)} pt against ${widthOf(wide)} pt`);
+    const small = await valueGraphSvg(x.mul(2)); // fits: stays left to right, like micrograd
+    assert.equal(small, await renderDotSvg(valueGraphDot(x.mul(2), { direction: "LR" })));
+    assert.ok(valueGraphDot(deep, { direction: "TB" }).includes("rankdir=TB"));
+    assert.ok(
+      valueGraphDot(x, { direction: "TB" }).includes('n0 [label="data 0.5000 | grad 0.0000", shape=record];'),
+    );
   });
   await t.step("invalid DOT is a UsageError", async () => {
     await assert.rejects(renderDotSvg("digraph { a -> "), UsageError);

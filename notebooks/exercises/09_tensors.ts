@@ -8,23 +8,15 @@
  */
 
 import { GPT, Random, Trainer } from "../../lib/mod.ts";
+import { attempt, type CheckResult, fail, pass } from "./check.ts";
 import {
   add,
-  attentionHead,
+  attentionHead as libraryAttentionHead,
   makeBatch,
   numericalGradient,
   relativeError,
   Tensor,
 } from "../../lib/tensor/mod.ts";
-
-/** Runs `check`; an exception in the learner's code becomes a `✗` line instead of a failed cell. */
-function attempt(check: () => string): string {
-  try {
-    return check();
-  } catch (error) {
-    return `✗ your code threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
-  }
-}
 
 /** A tensor of gauss(0, 1) numbers. */
 function randomTensor(rng: Random, rows: number, cols: number): Tensor {
@@ -37,13 +29,13 @@ function randomTensor(rng: Random, rows: number, cols: number): Tensor {
  *
  * @example
  * ```ts
- * import { checkBatchDocs } from "./09_tensors.ts";
- * console.log(checkBatchDocs(() => [0])); // ✗ step 1, batch size 1, 5 documents: you gave [0], Trainer takes [1]
+ * import { batchDocs } from "./09_tensors.ts";
+ * console.log(batchDocs(() => [0]).message); // ✗ step 1, batch size 1, 5 documents: you gave [0], Trainer takes [1]
  * ```
  */
-export function checkBatchDocs(
-  batchDocs: (step: number, batchSize: number, numDocs: number) => number[],
-): string {
+export function batchDocs(
+  yours: (step: number, batchSize: number, numDocs: number) => number[],
+): CheckResult {
   return attempt(() => {
     const model = GPT.init({ nEmbd: 1, nHead: 1, nLayer: 1, blockSize: 1 }, 2, new Random(0));
     for (const numDocs of [5, 32, 3]) {
@@ -52,16 +44,18 @@ export function checkBatchDocs(
         const trainer = new Trainer(model, docs, { batchSize });
         for (const step of [0, 1, 2, 9, 100]) {
           const expected = trainer.batchAt(step).map((doc) => doc[0]);
-          const got = batchDocs(step, batchSize, numDocs);
+          const got = yours(step, batchSize, numDocs);
           if (JSON.stringify(got) !== JSON.stringify(expected)) {
-            return `✗ step ${step}, batch size ${batchSize}, ${numDocs} documents: you gave ${
-              JSON.stringify(got)
-            }, Trainer takes ${JSON.stringify(expected)}`;
+            return fail(
+              `step ${step}, batch size ${batchSize}, ${numDocs} documents: you gave ${
+                JSON.stringify(got)
+              }, Trainer takes ${JSON.stringify(expected)}`,
+            );
           }
         }
       }
     }
-    return "✓ the same documents as Trainer.batchAt, wrap-around included";
+    return pass("the same documents as Trainer.batchAt, wrap-around included");
   });
 }
 
@@ -71,33 +65,33 @@ export function checkBatchDocs(
  *
  * @example
  * ```ts
- * import { checkSquare } from "./09_tensors.ts";
- * console.log(checkSquare((x) => x).startsWith("✗ values")); // true
+ * import { square } from "./09_tensors.ts";
+ * console.log(square((x) => x).message.startsWith("✗ values")); // true
  * ```
  */
-export function checkSquare(square: (x: Tensor) => Tensor): string {
+export function square(yours: (x: Tensor) => Tensor): CheckResult {
   return attempt(() => {
     const rng = new Random(9);
     for (const [rows, cols] of [[1, 1], [2, 3], [4, 2]]) {
       const x = randomTensor(rng, rows, cols);
-      const y = square(x);
-      if (y.rows !== rows || y.cols !== cols) return `✗ square of a ${x.shape} tensor is ${y.shape}`;
+      const y = yours(x);
+      if (y.rows !== rows || y.cols !== cols) return fail(`square of a ${x.shape} tensor is ${y.shape}`);
       if (y.data.some((v, i) => v !== x.data[i] * x.data[i])) {
-        return `✗ values: square of ${x.shape} ${JSON.stringify(x.toArray())} is not x * x`;
+        return fail(`values: square of ${x.shape} ${JSON.stringify(x.toArray())} is not x * x`);
       }
       const seed = Float64Array.from({ length: x.size }, () => rng.gauss(0, 1));
       // x used twice: a backward that sets (=) instead of adding (+=) loses one of the uses
-      add(square(x), square(x)).backward(seed);
-      const numeric = numericalGradient(() => add(square(x), square(x)).data, x.data, seed);
+      add(yours(x), yours(x)).backward(seed);
+      const numeric = numericalGradient(() => add(yours(x), yours(x)).data, x.data, seed);
       const { error, at } = relativeError(x.grad, numeric);
       if (!(error <= 1e-10)) {
-        return `✗ gradient of ${x.shape}: entry ${at} is ${x.grad[at]}, finite differences say ${
-          numeric[at]
-        }` +
-          " (did backward add into x.grad with +=?)";
+        return fail(
+          `gradient of ${x.shape}: entry ${at} is ${x.grad[at]}, finite differences say ${numeric[at]}` +
+            " (did backward add into x.grad with +=?)",
+        );
       }
     }
-    return "✓ values and gradients (checked against finite differences, x used twice)";
+    return pass("values and gradients (checked against finite differences, x used twice)");
   });
 }
 
@@ -107,39 +101,41 @@ export function checkSquare(square: (x: Tensor) => Tensor): string {
  *
  * @example
  * ```ts
- * import { checkAttentionHead } from "./09_tensors.ts";
- * console.log(checkAttentionHead((_q, _k, v) => v).startsWith("✗")); // true
+ * import { attentionHead } from "./09_tensors.ts";
+ * console.log(attentionHead((_q, _k, v) => v).ok); // false
  * ```
  */
-export function checkAttentionHead(head: (q: Tensor, k: Tensor, v: Tensor) => Tensor): string {
+export function attentionHead(yours: (q: Tensor, k: Tensor, v: Tensor) => Tensor): CheckResult {
   return attempt(() => {
     const rng = new Random(4);
     for (const [T, hd] of [[1, 2], [3, 1], [5, 4]]) {
       const inputs = () => [randomTensor(rng, T, hd), randomTensor(rng, T, hd), randomTensor(rng, T, hd)];
       const [q, k, v] = inputs();
       const copies = [q, k, v].map((t) => new Tensor(T, hd, t.data.slice()));
-      const got = head(q, k, v);
-      const expected = attentionHead(copies[0], copies[1], copies[2], true).out;
+      const got = yours(q, k, v);
+      const expected = libraryAttentionHead(copies[0], copies[1], copies[2], true).out;
       if (got.rows !== T || got.cols !== hd) {
-        return `✗ the output of ${T} positions of width ${hd} is ${got.shape}`;
+        return fail(`the output of ${T} positions of width ${hd} is ${got.shape}`);
       }
       const values = relativeError(got.data, expected.data);
       if (!(values.error <= 1e-12)) {
         const row = Math.floor(values.at / hd);
-        return `✗ values: position ${row} gives ${got.data[values.at]}, expected ${
-          expected.data[values.at]
-        }` +
-          (row === 0 && T > 1 ? " (position 0 may only look at itself: the causal mask)" : "");
+        return fail(
+          `values: position ${row} gives ${got.data[values.at]}, expected ${expected.data[values.at]}` +
+            (row === 0 && T > 1 ? " (position 0 may only look at itself: the causal mask)" : ""),
+        );
       }
       const seed = Float64Array.from({ length: got.size }, () => rng.gauss(0, 1));
       got.backward(seed);
       expected.backward(seed);
       for (const [i, name] of ["q", "k", "v"].entries()) {
         const { error, at } = relativeError([q, k, v][i].grad, copies[i].grad);
-        if (!(error <= 1e-10)) return `✗ the gradient of ${name}[${at}] differs by ${error.toExponential(1)}`;
+        if (!(error <= 1e-10)) {
+          return fail(`the gradient of ${name}[${at}] differs by ${error.toExponential(1)}`);
+        }
       }
     }
-    return "✓ attentionHead's values and gradients, causal mask included";
+    return pass("attentionHead's values and gradients, causal mask included");
   });
 }
 
@@ -149,13 +145,13 @@ export function checkAttentionHead(head: (q: Tensor, k: Tensor, v: Tensor) => Te
  *
  * @example
  * ```ts
- * import { checkPaddingFraction } from "./09_tensors.ts";
- * console.log(checkPaddingFraction(() => 0).startsWith("✗")); // true
+ * import { paddingFraction } from "./09_tensors.ts";
+ * console.log(paddingFraction(() => 0).ok); // false
  * ```
  */
-export function checkPaddingFraction(
-  paddingFraction: (docs: number[][], blockSize: number) => number,
-): string {
+export function paddingFraction(
+  yours: (docs: number[][], blockSize: number) => number,
+): CheckResult {
   return attempt(() => {
     const rng = new Random(12);
     for (let trial = 0; trial < 20; trial++) {
@@ -166,14 +162,14 @@ export function checkPaddingFraction(
       });
       const batch = makeBatch(docs, blockSize);
       const expected = batch.targets.filter((t) => t < 0).length / batch.targets.length;
-      const got = paddingFraction(docs, blockSize);
+      const got = yours(docs, blockSize);
       if (Math.abs(got - expected) > 1e-12) {
-        return `✗ documents of ${
-          docs.map((d) => d.length - 2).join(", ")
-        } characters, context ${blockSize}: ` +
-          `you gave ${got}, makeBatch pads ${expected}`;
+        return fail(
+          `documents of ${docs.map((d) => d.length - 2).join(", ")} characters, context ${blockSize}: ` +
+            `you gave ${got}, makeBatch pads ${expected}`,
+        );
       }
     }
-    return "✓ the padding of makeBatch, documents longer than the context included";
+    return pass("the padding of makeBatch, documents longer than the context included");
   });
 }
