@@ -1,17 +1,18 @@
 """
-Our file formats in Python: the checkpoint (`checkpoint.json`, see lib/checkpoint.ts) and the run
-record (`run.json`, see lib/run_record.ts), read and written exactly as the TypeScript side does.
+Our file formats in Python, read and written exactly as the TypeScript side does: the checkpoint
+(`checkpoint.json`, lib/checkpoint.ts), the run record (`run.json`, lib/run_record.ts), and the
+probe file that `microgpt.py verify --probe` reads (its format is in torch/README.md).
 
-- Numbers are written the way JavaScript's `String(x)` writes them (shortest round-trip digits, `-0`
-  kept), and arrays of numbers on one line, so a file read and written back is the same bytes.
+- Numbers are written as JavaScript's `String(x)` writes them (shortest round-trip digits, `-0`
+  kept), arrays of numbers on one line: a checkpoint read and written back is the same bytes.
 - Files are written atomically: to a temporary file in the same directory, flushed, then renamed.
 - Reading checks every field that lib/checkpoint.ts checks, with the same limits; a missing,
   truncated, corrupt or inconsistent file is one `UsageError` line naming the file and the fix.
 
 A checkpoint is handled here as the plain dict of its JSON (TypeScript's field names: `nEmbd`,
-`learningRate`, ...), with integers as `int` and every other number as `float`. Text and dict meet
+`learningRate`, ...), with counts as `int` and every other number as `float`. Text and dict meet
 in exactly two functions, `encode_checkpoint` and `decode_checkpoint`: an integrity field (a
-checksum) is added by changing those two.
+checksum) is added by changing those two. This file needs only the standard library.
 """
 
 from __future__ import annotations
@@ -540,3 +541,65 @@ def read_run_record(path: str) -> dict[str, Any]:
     parse_experiment_config(value.get("config"), f"run record {path}")
     return value
 
+
+
+# --- probe files -----------------------------------------------------------------------
+
+PROBE_FORMAT = "microgpt-probe"
+PROBE_VERSION = 1
+
+
+def read_probe(path: str, checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """
+    Reads a probe file (documents with the logits and loss another program computed for them; the
+    format is in torch/README.md) and checks that it belongs to `checkpoint`: the same step and
+    vocabulary, tokens that are the tokens of each text, one row of logits per position.
+    Returns `{"source", "tokens", "logits", "losses"}`, one entry per document.
+    """
+    text = read_text(path, "probe file", "pass the probe.json made from the checkpoint")
+
+    def fail(what: str) -> Any:
+        raise UsageError(f"probe file {path}: {what}; make it again from this checkpoint")
+
+    try:
+        probe = parse_json(text)
+    except ValueError as err:
+        fail(f"not valid JSON ({str(err).splitlines()[0]})")
+    if not isinstance(probe, dict) or probe.get("format") != PROBE_FORMAT:
+        fail(f'not a microgpt probe (format should be "{PROBE_FORMAT}")')
+    if probe.get("version") != PROBE_VERSION:
+        fail(f"format version {json.dumps(probe.get('version'))}, but this program reads version {PROBE_VERSION}")
+    if probe.get("step") != checkpoint["step"]:
+        fail(f"it was made at step {json.dumps(probe.get('step'))}, but the checkpoint is at step {checkpoint['step']}")
+    vocab = checkpoint["vocab"]
+    if probe.get("vocab") != vocab:
+        fail("its vocabulary differs from the checkpoint's")
+    docs = probe.get("docs")
+    if not isinstance(docs, list) or not docs:
+        fail("docs is missing or empty")
+    ids = {ch: i for i, ch in enumerate(vocab)}
+    bos, vocab_size = len(vocab), len(vocab) + 1
+    block_size = checkpoint["experiment"]["model"]["blockSize"]
+    program = probe.get("program")
+    name = program.get("name") if isinstance(program, dict) else None
+    ref: dict[str, Any] = {"source": f"probe {path} (by {name})", "tokens": [], "logits": [], "losses": []}
+    for i, doc in enumerate(docs):
+        if not isinstance(doc, dict) or not isinstance(doc.get("text"), str) or any(ch not in ids for ch in doc["text"]):
+            fail(f"docs[{i}].text is missing or has a character outside the vocabulary")
+        tokens = [bos] + [ids[ch] for ch in doc["text"]] + [bos]
+        if doc.get("tokens") != tokens:
+            fail(f"docs[{i}].tokens are not the tokens of its text")
+        n = min(block_size, len(tokens) - 1)
+        logits = doc.get("logits")
+        if not (
+            isinstance(logits, list)
+            and len(logits) == n
+            and all(isinstance(row, list) and len(row) == vocab_size and all(is_number(x) for x in row) for row in logits)
+        ):
+            fail(f"docs[{i}].logits should be {n} rows of {vocab_size} finite numbers")
+        if not is_number(doc.get("loss")):
+            fail(f"docs[{i}].loss is not a finite number")
+        ref["tokens"].append(tokens)
+        ref["logits"].append([[float(x) for x in row] for row in logits])
+        ref["losses"].append(float(doc["loss"]))
+    return ref
