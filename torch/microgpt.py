@@ -449,8 +449,10 @@ def prepare_run(args: argparse.Namespace, world_size: int) -> Run:
     experiment = new_experiment(args) if checkpoint is None else continued_experiment(args, checkpoint)
     # --batch-size counts each process's documents; the checkpoint records documents per step.
     batch_size = args.batch_size
+    if batch_size is None and checkpoint is None:
+        batch_size = 1
     if batch_size is None:
-        total = 1 if checkpoint is None else checkpoint["experiment"]["train"].get("batchSize", 1)
+        total = checkpoint["experiment"]["train"].get("batchSize", 1)
         if total % world_size != 0:
             raise UsageError(f"the checkpoint's {total} documents per step do not split over {world_size} processes; pass --batch-size B (per process)")
         batch_size = total // world_size

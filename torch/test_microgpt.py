@@ -1,0 +1,442 @@
+"""
+Tests of torch/: the PyTorch module against microgpt's arithmetic and our TypeScript side, our file
+formats byte for byte, and data-parallel training against one process. From the repository root:
+
+    /usr/bin/python3 -m unittest discover torch
+
+`TestAgainstDeno` runs our side (`deno task train`, `deno task sample`, torch/make_probe.ts) for its
+numbers, so it always compares with the current TypeScript code; where `deno` is not installed it is
+skipped and says so. Everything else needs only Python and PyTorch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import formats  # noqa: E402
+import microgpt  # noqa: E402
+import reference  # noqa: E402
+import torch  # noqa: E402
+
+NAMES = os.path.join(ROOT, "data", "names.txt")
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+SCRIPT = os.path.join(HERE, "microgpt.py")
+DENO = shutil.which("deno")
+
+
+def run_main(*argv: str) -> tuple[int, str, str]:
+    """Runs `microgpt.py ARGV` in this process (from the repository root): (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            microgpt.main(list(argv))
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else 1
+    finally:
+        os.chdir(cwd)
+    return code, out.getvalue(), err.getvalue()
+
+
+def run_process(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Runs a command from the repository root and captures its output."""
+    return subprocess.run(list(argv), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def train(*argv: str) -> str:
+    """`microgpt.py train ARGV` in this process; its stdout (fails the test on an error)."""
+    code, out, err = run_main("train", *argv)
+    if code != 0:
+        raise AssertionError(f"train {' '.join(argv)} failed ({code}): {err}")
+    return out
+
+
+def load_json(path: str) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return formats.parse_json(f.read())
+
+
+def max_diff(a: list[float], b: list[float]) -> float:
+    assert len(a) == len(b), (len(a), len(b))
+    return max(abs(x - y) for x, y in zip(a, b))
+
+
+def weights(checkpoint: dict) -> list[float]:
+    return [x for m in checkpoint["params"].values() for row in m for x in row]
+
+
+def small_checkpoint(seed: int = 1) -> dict:
+    """A real checkpoint of a fresh model (step 0), made by microgpt.make_checkpoint."""
+    docs = ["emma", "olivia", "ava", "isabella", "sophia"]
+    rng = random.Random(seed)
+    rng.shuffle(docs)
+    tokenizer = microgpt.Tokenizer.from_docs(docs)
+    experiment = microgpt.new_experiment(microgpt.build_parser().parse_args(["train", "--steps", "10", "--n-embd", "8", "--n-head", "2"]))
+    model = microgpt.GPT(microgpt.model_config(experiment, tokenizer.vocab_size)).double()
+    model.init_weights(rng)
+    adam = microgpt.Adam(list(model.parameters()), microgpt.train_config(experiment))
+    history = {"losses": [], "validationLosses": [], "segments": []}
+    return microgpt.make_checkpoint(experiment, {"sha256": "0" * 64, "numDocs": 5}, tokenizer.chars, 0, rng, model, adam, history)
+
+
+class TestFormats(unittest.TestCase):
+    """Our JSON, numbers and checkpoint checks, as lib/json_file.ts and lib/checkpoint.ts have them."""
+
+    def test_numbers_are_written_as_javascript_writes_them(self) -> None:
+        cases = [
+            (0.1, "0.1"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (2.0, "2"),
+            (1e-7, "1e-7"),
+            (1e-6, "0.000001"),
+            (1.5e-6, "0.0000015"),
+            (123e-20, "1.23e-18"),
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (2.0**53, "9007199254740992"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (-3.463906521228835, "-3.463906521228835"),
+            (123456.789, "123456.789"),
+        ]
+        self.assertEqual([(x, formats.js_number(x)) for x, _ in cases], cases)
+        self.assertEqual(formats.js_number(4294967295), "4294967295")
+        with self.assertRaises(ValueError):
+            formats.js_number(math.nan)
+
+    def test_json_layout_matches_exact_json(self) -> None:
+        value = {"a": [1, 2.5, -0.0], "b": {"c": "é\n\x01"}, "d": [], "e": {}, "f": [[1], ["x"]], "g": None, "h": True}
+        expected = (
+            '{\n  "a": [1, 2.5, -0],\n  "b": {\n    "c": "é\\n\\u0001"\n  },\n  "d": [],\n  "e": {},\n'
+            '  "f": [\n    [1],\n    ["x"]\n  ],\n  "g": null,\n  "h": true\n}'
+        )
+        self.assertEqual(formats.exact_json(value), expected)
+
+    def test_minus_zero_and_every_bit_survive(self) -> None:
+        xs = formats.parse_json("[-0, 0, -0.0, 0.1, 5e-324, 1.7976931348623157e+308]")
+        self.assertEqual([math.copysign(1, x) for x in xs[:3]], [-1, 1, -1])
+        self.assertEqual(formats.exact_json(xs), "[-0, 0, -0, 0.1, 5e-324, 1.7976931348623157e+308]")
+        with self.assertRaises(ValueError):
+            formats.parse_json("[NaN]")  # not JSON, though Python's json reads it
+
+    def test_a_checkpoint_reads_back_as_the_same_bytes(self) -> None:
+        checkpoint = small_checkpoint()
+        checkpoint["params"]["wte"][0][0] = -0.0
+        text = formats.encode_checkpoint(checkpoint)
+        again = formats.decode_checkpoint(text, "x")
+        self.assertEqual(formats.encode_checkpoint(again), text)
+        self.assertEqual(math.copysign(1, again["params"]["wte"][0][0]), -1)
+
+    def test_every_corruption_is_one_line_naming_it(self) -> None:
+        good = small_checkpoint()
+
+        def broken(change) -> str:
+            checkpoint = json.loads(json.dumps(good))
+            change(checkpoint)
+            return formats.encode_checkpoint(checkpoint)
+
+        text = formats.encode_checkpoint(good)
+        cases = [
+            (text[: len(text) // 2], "is not valid JSON"),
+            (broken(lambda c: c.update(format="other")), 'not a microgpt checkpoint (format "other"'),
+            (broken(lambda c: c.update(version=2)), "format version 2"),
+            (broken(lambda c: c["experiment"]["model"].update(nHead=3)), "n_embd (8) must be divisible by n_head (3)"),
+            (broken(lambda c: c["experiment"]["train"].update(learningRate=-1)), "learning rate must be a positive number"),
+            (broken(lambda c: c["experiment"].update(engine="torch")), "unknown engine 'torch'"),
+            (broken(lambda c: c["data"].update(sha256="xyz")), "data.sha256 is not a SHA-256 hex digest"),
+            (broken(lambda c: c.update(vocab=list(reversed(c["vocab"])))), "vocab is not strictly sorted"),
+            (broken(lambda c: c.update(step=11)), "step must be an integer in 0..10"),
+            (broken(lambda c: c["rng"].update(index=625)), "the random generator state is invalid"),
+            (broken(lambda c: c["rng"]["mt"].append(1)), "the random generator state is invalid"),
+            (broken(lambda c: c["params"].pop("layer0.mlp_fc2")), "params has no matrix 'layer0.mlp_fc2'"),
+            (broken(lambda c: c["params"]["wpe"].pop()), "matrix wpe should have 16 rows"),
+            (broken(lambda c: c["params"]["wte"][2].append(0.5)), "matrix wte row 2 should have 8 numbers"),
+            (broken(lambda c: c["params"]["lm_head"][1].__setitem__(3, "x")), "matrix lm_head[1][3] is not a finite number"),
+            (broken(lambda c: c["adam"]["m"].pop()), "adam.m should hold"),
+            (broken(lambda c: c["adam"]["v"].__setitem__(5, -1.0)), "adam.v[5] is not a finite non-negative number"),
+            (broken(lambda c: c["history"]["losses"].append(1.0)), "history.losses should hold 0 losses"),
+            (broken(lambda c: c["history"]["segments"].append({"startStep": 0})), "history.segments is malformed"),
+        ]
+        for text, message in cases:
+            with self.subTest(message=message):
+                with self.assertRaises(formats.UsageError) as caught:
+                    formats.decode_checkpoint(text, "ckpt.json")
+                self.assertIn(message, str(caught.exception))
+                self.assertTrue(str(caught.exception).startswith("checkpoint ckpt.json"))
+                self.assertNotIn("\n", str(caught.exception))
+
+    def test_atomic_write_leaves_no_temporary_file(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "checkpoint.json")
+            formats.save_checkpoint(path, small_checkpoint())
+            self.assertEqual(os.listdir(tmp), ["checkpoint.json"])
+            with self.assertRaises(formats.UsageError) as caught:
+                formats.save_checkpoint(os.path.join(tmp, "missing", "c.json"), small_checkpoint())
+            self.assertIn("does not exist; create it first", str(caught.exception))
+
+
+class TestModel(unittest.TestCase):
+    """The module against microgpt's own arithmetic (reference.py), its init, batches and masking."""
+
+    def fresh_model(self, seed: int, **shape: int) -> tuple[microgpt.GPT, list[str], microgpt.Tokenizer]:
+        docs, _ = microgpt.read_docs(NAMES)
+        rng = random.Random(seed)
+        rng.shuffle(docs)
+        tokenizer = microgpt.Tokenizer.from_docs(docs)
+        model = microgpt.GPT(microgpt.GPTConfig(tokenizer.vocab_size, **shape)).double()
+        model.init_weights(rng)
+        return model, docs, tokenizer
+
+    def test_init_draws_microgpts_weights(self) -> None:
+        model, docs, _ = self.fresh_model(42)
+        rng = random.Random(42)
+        rng.shuffle(list(docs))  # the same draws as the shuffle of the data
+        expected = [rng.gauss(0, 0.08) for _ in range(4192)]
+        self.assertEqual([x for _, p in model.matrices() for x in p.reshape(-1).tolist()], expected)
+        self.assertEqual([name for name, _ in model.matrices()][:4], ["wte", "wpe", "lm_head", "layer0.attn_wq"])
+
+    def test_logits_equal_microgpts_arithmetic_on_50_documents(self) -> None:
+        for seed, shape in [(42, {}), (7, {"n_embd": 24, "n_head": 6, "n_layer": 2, "block_size": 8})]:
+            with self.subTest(seed=seed, **shape):
+                model, docs, tokenizer = self.fresh_model(seed, **shape)
+                params = {name: p.tolist() for name, p in model.matrices()}
+                tokens = [tokenizer.encode(doc) for doc in docs[:50]]
+                logits, losses = microgpt.module_logits(model, tokens)
+                c = model.config
+                ref = [reference.logits(params, c.n_head, c.n_layer, c.block_size, t) for t in tokens]
+                flat = [x for doc in logits for row in doc for x in row]
+                ref_flat = [x for doc in ref for row in doc for x in row]
+                self.assertEqual(len(flat), len(ref_flat))
+                self.assertLess(max_diff(flat, ref_flat), 1e-12)
+                self.assertLess(max_diff(losses, [reference.loss(z, t) for z, t in zip(ref, tokens)]), 1e-12)
+
+    def test_a_batch_is_the_mean_of_its_documents(self) -> None:
+        model, docs, tokenizer = self.fresh_model(3, block_size=8)
+        batch = docs[:6] + ["abcdefghijklmnop"]  # one longer than the context
+        rows, positions = microgpt.encode_docs(batch, tokenizer, 8)
+        self.assertEqual(positions[-1], 8)
+        loss = microgpt.batch_loss(model, rows, positions)
+        loss.backward()
+        batch_grads = [p.grad.clone() for p in model.parameters()]
+        model.zero_grad()
+        singles = []
+        for i in range(len(batch)):
+            single = microgpt.batch_loss(model, rows[i : i + 1], positions[i : i + 1]) * (1 / len(batch))
+            single.backward()
+            singles.append(single.item() * len(batch))
+        self.assertLess(abs(loss.item() - sum(singles) / len(batch)), 1e-15)
+        for p, g in zip(model.parameters(), batch_grads):
+            self.assertLess((p.grad - g).abs().max().item(), 1e-15)
+
+
+class TestMicrogptOutput(unittest.TestCase):
+    """`train` prints microgpt.py's output byte for byte (tests/fixtures/microgpt-*.txt, made by it)."""
+
+    def test_fixture_cases(self) -> None:
+        with open(os.path.join(FIXTURES, "microgpt_cases.json"), encoding="utf-8") as f:
+            cases = json.load(f)
+        ran = 0
+        for case in cases:
+            args = case["args"]
+            if "--data" in args and not os.path.exists(os.path.join(ROOT, args[args.index("--data") + 1])):
+                continue  # its data lives outside the repository
+            with self.subTest(case=case["name"]):
+                with open(os.path.join(FIXTURES, f"microgpt-{case['name']}.txt"), encoding="utf-8") as f:
+                    self.assertEqual(train(*args), f.read())
+                ran += 1
+        self.assertGreaterEqual(ran, 4)
+
+
+class TestDataParallel(unittest.TestCase):
+    """K processes of batch B are one process of batch K*B; torchrun's way of starting them is --procs's."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.dir = cls.tmp.name
+        common = ["--steps", "20", "--samples", "0", "--device", "cpu"]
+        cls.procs = run_process(sys.executable, SCRIPT, "train", *common, "--batch-size", "2", "--procs", "2", "--out", f"{cls.dir}/procs2")
+        train(*common, "--batch-size", "4", "--out", f"{cls.dir}/one")
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.tmp.cleanup()
+
+    def test_two_processes_equal_one_with_twice_the_batch(self) -> None:
+        self.assertEqual(self.procs.returncode, 0, self.procs.stderr)
+        two, one = load_json(f"{self.dir}/procs2/checkpoint.json"), load_json(f"{self.dir}/one/checkpoint.json")
+        self.assertEqual(two["experiment"]["train"]["batchSize"], 4)
+        self.assertLess(max_diff(weights(two), weights(one)), 1e-10)
+        self.assertLess(max_diff(two["history"]["losses"], one["history"]["losses"]), 1e-12)
+        args = microgpt.build_parser().parse_args(["train", "--data", NAMES, "--batch-size", "4", "--device", "cpu"])
+        self.assertGreater(max_diff(weights(two), weights(microgpt.prepare_run(args, 1).start)), 0.01)  # it trained
+        self.assertEqual(two["history"]["segments"][0]["processes"], 2)
+
+    def test_processes_started_the_torchrun_way(self) -> None:
+        env = {**os.environ, "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(microgpt.free_port())}
+        argv = [sys.executable, SCRIPT, "train", "--steps", "20", "--samples", "0", "--device", "cpu", "--batch-size", "2", "--out", f"{self.dir}/torchrun"]
+        workers = [
+            subprocess.Popen(argv, cwd=ROOT, env={**env, "RANK": str(r), "LOCAL_RANK": str(r)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for r in (0, 1)
+        ]
+        outputs = [w.communicate(timeout=300) for w in workers]
+        self.assertEqual([w.returncode for w in workers], [0, 0], outputs)
+        self.assertEqual(outputs[1][0], "")  # only process 0 prints
+        by_hand, procs = load_json(f"{self.dir}/torchrun/checkpoint.json"), load_json(f"{self.dir}/procs2/checkpoint.json")
+        for key in ("params", "adam", "rng"):
+            self.assertEqual(by_hand[key], procs[key])
+        self.assertEqual(by_hand["history"]["losses"], procs["history"]["losses"])
+
+
+@unittest.skipIf(DENO is None, "deno is not installed: the comparisons with our TypeScript side were skipped")
+class TestAgainstDeno(unittest.TestCase):
+    """PyTorch against `deno task train` / `deno task sample`: logits, losses, checkpoints both ways."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.dir = cls.tmp.name
+        cls.ts100 = run_process("deno", "task", "train", "--steps", "100", "--out", f"{cls.dir}/ts100").stdout
+        run_process("deno", "task", "train", "--steps", "50", "--out", f"{cls.dir}/ts50")
+        probe = run_process("deno", "run", "--allow-read", "--allow-write", "torch/make_probe.ts", f"{cls.dir}/ts50/checkpoint.json", "data/names.txt", "50", f"{cls.dir}/probe.json")
+        assert probe.returncode == 0, probe.stderr
+        cls.py100 = train("--steps", "100", "--out", f"{cls.dir}/py100")
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.tmp.cleanup()
+
+    def test_logits_equal_ours_on_50_documents(self) -> None:
+        checkpoint = formats.read_checkpoint(f"{self.dir}/ts50/checkpoint.json")
+        ref = formats.read_probe(f"{self.dir}/probe.json", checkpoint)
+        self.assertEqual(len(ref["tokens"]), 50)
+        logits, losses = microgpt.module_logits(microgpt.model_from_checkpoint(checkpoint), ref["tokens"])
+        flat = [x for doc in logits for row in doc for x in row]
+        ref_flat = [x for doc in ref["logits"] for row in doc for x in row]
+        self.assertLess(max_diff(flat, ref_flat), 1e-12)
+        self.assertLess(max_diff(losses, ref["losses"]), 1e-12)
+        code, out, _ = run_main("verify", f"{self.dir}/ts50/checkpoint.json", "--probe", f"{self.dir}/probe.json")
+        self.assertEqual(code, 0)
+        self.assertIn("OK (tolerance 1e-12)", out)
+
+    def test_100_steps_equal_ours(self) -> None:
+        self.assertEqual(self.py100, self.ts100)  # every printed loss and every sample
+        ours, torch_run = load_json(f"{self.dir}/ts100/run.json"), load_json(f"{self.dir}/py100/run.json")
+        self.assertLess(max_diff(torch_run["losses"], ours["losses"]), 1e-9)
+        self.assertEqual(torch_run["samples"], ours["samples"])
+
+    def test_the_reference_run_byte_for_byte(self) -> None:
+        ours = run_process("deno", "task", "train").stdout  # microgpt.py's output for seed 42 (tests/reference_test.ts)
+        self.assertEqual(train(), ours)
+
+    def test_ours_to_torch_to_ours_is_bit_exact(self) -> None:
+        path = f"{self.dir}/ts50/checkpoint.json"
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        checkpoint = formats.read_checkpoint(path)
+        model = microgpt.model_from_checkpoint(checkpoint)
+        adam = microgpt.adam_from_checkpoint(checkpoint, model)
+        rng = random.Random()
+        rng.setstate(formats.python_rng_state(checkpoint["rng"]))
+        again = microgpt.make_checkpoint(
+            checkpoint["experiment"], checkpoint["data"], checkpoint["vocab"], checkpoint["step"], rng, model, adam, checkpoint["history"]
+        )
+        self.assertEqual(again["program"]["name"], "microgpt-torch")
+        again["program"] = checkpoint["program"]
+        self.assertEqual(formats.encode_checkpoint(again), text)  # every weight, moment and generator word
+
+    def test_our_sample_reads_a_torch_checkpoint(self) -> None:
+        result = run_process("deno", "task", "sample", "--checkpoint", f"{self.dir}/py100/checkpoint.json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        printed = [line for line in self.py100.splitlines() if line.startswith("sample ")]
+        self.assertEqual(result.stdout.splitlines(), printed)
+
+    def test_runs_continue_across_the_bridge(self) -> None:
+        d = self.dir
+        # torch trains steps 1-50, ours continues to 100; then ours 1-50 and torch to 100.
+        first = train("--steps", "100", "--stop-at", "50", "--out", f"{d}/torch_first")
+        resumed = run_process("deno", "task", "train", "--resume", f"{d}/torch_first")
+        self.assertEqual(resumed.returncode, 0, resumed.stderr)
+        self.assertEqual(first + resumed.stdout, self.ts100)
+        first = run_process("deno", "task", "train", "--steps", "100", "--stop-at", "50", "--out", f"{d}/ours_first").stdout
+        self.assertEqual(first + train("--from", f"{d}/ours_first/checkpoint.json", "--out", f"{d}/ours_first"), self.ts100)
+        ours = load_json(f"{d}/ts100/run.json")["losses"]
+        for run in ("torch_first", "ours_first"):
+            self.assertLess(max_diff(load_json(f"{d}/{run}/run.json")["losses"], ours), 1e-9)
+
+
+class TestErrors(unittest.TestCase):
+    """A mistake is one line, `error: ...`, naming the fix, and exit code 2; no traceback."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.dir = cls.tmp.name
+        train("--steps", "3", "--samples", "0", "--out", f"{cls.dir}/run")
+        with open(f"{cls.dir}/corrupt.json", "w") as f:
+            f.write('{"format": "microgpt-checkpoint", "vers')
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.tmp.cleanup()
+
+    def assert_usage_error(self, message: str, *argv: str) -> None:
+        code, out, err = run_main(*argv)
+        self.assertEqual(code, 2, err)
+        lines = err.splitlines()  # the error is the last line (training's first line says where it runs)
+        self.assertTrue(lines[-1].startswith("error: "), err)
+        self.assertIn(message, lines[-1])
+        self.assertEqual(sum(line.startswith("error") for line in lines), 1, err)
+
+    def test_usage_errors(self) -> None:
+        d = self.dir
+        cases = [
+            ("data file not found: nope.txt", "train", "--data", "nope.txt"),
+            ("n_embd (10) must be divisible by n_head (4)", "train", "--n-embd", "10"),
+            ("batch size must be a positive integer, got 0", "train", "--batch-size", "0"),
+            ("--stop-at needs --out DIR", "train", "--stop-at", "5"),
+            ("is not valid JSON", "train", "--from", f"{d}/corrupt.json"),
+            ("checkpoint not found", "sample", f"{d}/nope.json"),
+            ("--n-embd cannot change when continuing", "train", "--from", f"{d}/run/checkpoint.json", "--n-embd", "32"),
+            ("pass --steps N with N > 3", "train", "--from", f"{d}/run/checkpoint.json"),
+            ("verify needs one reference", "verify", f"{d}/run/checkpoint.json"),
+            ("unrecognized arguments: --nope", "train", "--nope"),
+            ("training diverged", "train", "--steps", "20", "--lr", "1e300", "--samples", "0"),
+        ]
+        if not torch.cuda.is_available():
+            cases.append(("PyTorch sees no CUDA GPU here", "train", "--device", "cuda"))
+        for message, *argv in cases:
+            with self.subTest(message=message):
+                self.assert_usage_error(message, *argv)
+
+    def test_an_error_in_every_process_is_printed_once(self) -> None:
+        result = run_process(sys.executable, SCRIPT, "train", "--steps", "20", "--lr", "1e300", "--samples", "0", "--procs", "2", "--device", "cpu")
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(result.stderr.count("error: training diverged"), 1, result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
+
+    def test_torchrun_variables_must_be_complete(self) -> None:
+        result = run_process(sys.executable, SCRIPT, "train", "--steps", "2", env={**os.environ, "WORLD_SIZE": "2"})
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(result.stderr, "error: WORLD_SIZE is set but RANK is not; launch with torchrun, or set RANK, MASTER_ADDR and MASTER_PORT too\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
