@@ -58,8 +58,11 @@ def js_number(x: int | float) -> str:
         raise ValueError(f"cannot write {x} as JSON")
     if x == 0:
         return "-0" if math.copysign(1.0, x) < 0 else "0"
+    text = repr(x)
+    if "e" not in text:  # 1e-4 <= |x| < 1e16: the same digits, except Python's ".0" on whole numbers
+        return text[:-2] if text.endswith(".0") else text
     sign = "-" if x < 0 else ""
-    mantissa, _, exponent = repr(abs(x)).partition("e")
+    mantissa, _, exponent = text.lstrip("-").partition("e")
     whole, _, frac = mantissa.partition(".")
     digits = (whole + frac).lstrip("0")
     # The value is 0.DIGITS * 10**point (ECMAScript's n is `point`, its k is len(digits)).
@@ -92,6 +95,8 @@ def exact_json(value: Any, indent: str = "") -> str:
     if isinstance(value, (list, tuple)):
         if not value:
             return "[]"
+        if all(type(x) is float for x in value):  # the bulk of a checkpoint: rows of weights
+            return "[" + ", ".join(map(js_number, value)) + "]"
         if all(isinstance(x, (int, float, str)) and not isinstance(x, bool) for x in value):
             return "[" + ", ".join(exact_json(x) for x in value) + "]"
         return "[\n" + ",\n".join(inner + exact_json(x, inner) for x in value) + "\n" + indent + "]"

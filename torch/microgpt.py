@@ -580,7 +580,7 @@ def train(rank: int, run: Run, device: str) -> None:
         batch = [(first + b) % len(run.train_docs) for b in range(run.batch_size)]
         loss = batch_loss(model, rows[batch], [positions[i] for i in batch])
         loss.backward()
-        if world > 1:
+        if dist.is_initialized():  # (with one process too: a torchrun launch of one still checks its backend)
             loss = average_over_processes(params, loss.detach(), world)
         loss_value = loss.item()
         if not math.isfinite(loss_value):
