@@ -103,7 +103,9 @@ def exact_json(value: Any, indent: str = "") -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {exact_json(v, inner)}" for k, v in value.items()]
+        items = [
+            f"{inner}{json.dumps(k, ensure_ascii=False)}: {exact_json(v, inner)}" for k, v in value.items()
+        ]
         return "{\n" + ",\n".join(items) + "\n" + indent + "}"
     raise TypeError(f"cannot write a {type(value).__name__} as JSON")
 
@@ -139,7 +141,9 @@ def write_text_atomic(path: str, text: str) -> None:
         except OSError:
             pass
         if isinstance(err, FileNotFoundError):
-            raise UsageError(f"cannot write {path}: the directory {directory} does not exist; create it first")
+            raise UsageError(
+                f"cannot write {path}: the directory {directory} does not exist; create it first"
+            )
         if isinstance(err, PermissionError):
             raise UsageError(f"cannot write {path}: permission denied; pick a writable --out directory")
         raise UsageError(f"cannot write {path}: {err.strerror}; pick another --out directory")
@@ -201,7 +205,12 @@ def validate_experiment(config: dict[str, Any]) -> None:
         raise UsageError(f"seed must be an integer, got {config['seed']}; set --seed to a whole number")
     if not isinstance(config["dataPath"], str) or config["dataPath"] == "":
         raise UsageError("data path must be a non-empty string; set --data to a text file")
-    model, train, sample, validation = config["model"], config["train"], config["sample"], config["validation"]
+    model, train, sample, validation = (
+        config["model"],
+        config["train"],
+        config["sample"],
+        config["validation"],
+    )
     require_positive_int(model["nEmbd"], "n_embd", "--n-embd")
     require_positive_int(model["nHead"], "n_head", "--n-head")
     require_positive_int(model["nLayer"], "n_layer", "--n-layer")
@@ -222,7 +231,8 @@ def validate_experiment(config: dict[str, Any]) -> None:
     require_positive(sample["temperature"], "temperature", "--temperature")
     if not is_count(sample["numSamples"]):
         raise UsageError(
-            f"number of samples must be a non-negative integer, got {sample['numSamples']}; set --samples to 0 or more"
+            f"number of samples must be a non-negative integer, got {sample['numSamples']}; "
+            "set --samples to 0 or more"
         )
     if validation is not None:
         if not (is_number(validation["fraction"]) and 0 < validation["fraction"] < 1):
@@ -231,9 +241,13 @@ def validate_experiment(config: dict[str, Any]) -> None:
                 "try --val-fraction 0.1"
             )
         if not is_int(validation["every"]) or validation["every"] < 1:
-            raise UsageError(f"--val-every must be a positive integer, got {validation['every']}; try --val-every 100")
+            raise UsageError(
+                f"--val-every must be a positive integer, got {validation['every']}; try --val-every 100"
+            )
         if not is_int(validation["maxDocs"]) or validation["maxDocs"] < 1:
-            raise UsageError(f"--val-docs must be a positive integer, got {validation['maxDocs']}; try --val-docs 200")
+            raise UsageError(
+                f"--val-docs must be a positive integer, got {validation['maxDocs']}; try --val-docs 200"
+            )
     if config["engine"] not in ENGINE_NAMES:
         raise UsageError(f"unknown engine '{config['engine']}'; use --engine {' or '.join(ENGINE_NAMES)}")
 
@@ -332,7 +346,9 @@ def decode_checkpoint(text: str, source: str) -> dict[str, Any]:
         value = parse_json(text)
     except ValueError as err:
         message = str(err).splitlines()[0]
-        raise UsageError(f"checkpoint {source} is not valid JSON ({message}): truncated or corrupt; {RECREATE}")
+        raise UsageError(
+            f"checkpoint {source} is not valid JSON ({message}): truncated or corrupt; {RECREATE}"
+        )
     return check_checkpoint(value, source)
 
 
@@ -341,7 +357,9 @@ def save_checkpoint(path: str, checkpoint: dict[str, Any]) -> None:
     try:
         text = encode_checkpoint(checkpoint)
     except ValueError as err:
-        raise UsageError(f"cannot save checkpoint {path}: {err} (the run diverged); lower --lr or change --seed")
+        raise UsageError(
+            f"cannot save checkpoint {path}: {err} (the run diverged); lower --lr or change --seed"
+        )
     write_text_atomic(path, text)
 
 
@@ -365,16 +383,22 @@ def check_checkpoint(value: Any, source: str) -> dict[str, Any]:
         fail("not a JSON object")
     if value.get("format") != CHECKPOINT_FORMAT:
         fail(
-            f"not a microgpt checkpoint (format {json.dumps(value.get('format'))}, expected \"{CHECKPOINT_FORMAT}\")",
+            f"not a microgpt checkpoint (format {json.dumps(value.get('format'))}, "
+            f'expected "{CHECKPOINT_FORMAT}")',
             "pass the checkpoint.json that deno task train --out DIR wrote",
         )
     if value.get("version") != CHECKPOINT_VERSION or isinstance(value.get("version"), bool):
         fail(
-            f"format version {json.dumps(value.get('version'))}, but this program reads version {CHECKPOINT_VERSION}",
+            f"format version {json.dumps(value.get('version'))}, "
+            f"but this program reads version {CHECKPOINT_VERSION}",
             "use the program version that wrote it, or retrain",
         )
     program = value.get("program")
-    if not (isinstance(program, dict) and isinstance(program.get("name"), str) and isinstance(program.get("version"), str)):
+    if not (
+        isinstance(program, dict)
+        and isinstance(program.get("name"), str)
+        and isinstance(program.get("version"), str)
+    ):
         fail("the program field is missing or malformed")
 
     experiment = parse_experiment_config(value.get("experiment"), where)
@@ -402,7 +426,9 @@ def check_checkpoint(value: Any, source: str) -> dict[str, Any]:
 
     step = value.get("step")
     if not is_count(step) or step > train["steps"]:
-        fail(f"step must be an integer in 0..{train['steps']} (the schedule's length), got {json.dumps(step)}")
+        fail(
+            f"step must be an integer in 0..{train['steps']} (the schedule's length), got {json.dumps(step)}"
+        )
     step = int(step)
 
     rng = value.get("rng")
@@ -432,7 +458,10 @@ def check_checkpoint(value: Any, source: str) -> dict[str, Any]:
         missing = next((n for n in expected_names if n not in params), None)
         extra = next((n for n in params if n not in expected_names), None)
         if missing is not None:
-            fail(f"params has no matrix '{missing}' (expected {len(expected_names)} matrices for n_layer {model['nLayer']})")
+            fail(
+                f"params has no matrix '{missing}' (expected {len(expected_names)} matrices for n_layer "
+                f"{model['nLayer']})"
+            )
         if extra is not None:
             fail(f"params has an unexpected matrix '{extra}' (the model has {len(expected_names)})")
         fail("params' matrices are out of order")
@@ -442,7 +471,8 @@ def check_checkpoint(value: Any, source: str) -> dict[str, Any]:
         m = params[name]
         if not isinstance(m, list) or len(m) != rows:
             fail(
-                f"matrix {name} should have {rows} rows (vocab size {vocab_size}, model n_embd {model['nEmbd']}, "
+                f"matrix {name} should have {rows} rows (vocab size {vocab_size}, "
+                f"model n_embd {model['nEmbd']}, "
                 f"n_layer {model['nLayer']}, block_size {model['blockSize']})"
             )
         for r, row in enumerate(m):
@@ -477,7 +507,11 @@ def check_checkpoint(value: Any, source: str) -> dict[str, Any]:
         fail("history.losses holds a non-number")
     validation_losses = history.get("validationLosses")
     if not isinstance(validation_losses, list) or not all(
-        isinstance(v, dict) and is_count(v.get("step")) and v["step"] <= step and is_number(v.get("loss")) and is_count(v.get("numDocs"))
+        isinstance(v, dict)
+        and is_count(v.get("step"))
+        and v["step"] <= step
+        and is_number(v.get("loss"))
+        and is_count(v.get("numDocs"))
         for v in validation_losses
     ):
         fail("history.validationLosses is malformed")
@@ -539,13 +573,18 @@ def read_run_record(path: str) -> dict[str, Any]:
         value = parse_json(text)
     except ValueError as err:
         raise UsageError(f"cannot read run record {path}: {str(err).splitlines()[0]}")
-    if not isinstance(value, dict) or value.get("format") != RUN_RECORD_FORMAT or value.get("version") != RUN_RECORD_VERSION:
-        raise UsageError(f"{path} is not a version 1 microgpt run record; pass a run.json written by --out DIR")
+    if (
+        not isinstance(value, dict)
+        or value.get("format") != RUN_RECORD_FORMAT
+        or value.get("version") != RUN_RECORD_VERSION
+    ):
+        raise UsageError(
+            f"{path} is not a version 1 microgpt run record; pass a run.json written by --out DIR"
+        )
     if not isinstance(value.get("losses"), list) or not isinstance(value.get("samples"), list):
         raise UsageError(f"run record {path} has no losses or samples; it is corrupt, re-run to re-create it")
     parse_experiment_config(value.get("config"), f"run record {path}")
     return value
-
 
 
 # --- probe files -----------------------------------------------------------------------
@@ -573,9 +612,15 @@ def read_probe(path: str, checkpoint: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(probe, dict) or probe.get("format") != PROBE_FORMAT:
         fail(f'not a microgpt probe (format should be "{PROBE_FORMAT}")')
     if probe.get("version") != PROBE_VERSION:
-        fail(f"format version {json.dumps(probe.get('version'))}, but this program reads version {PROBE_VERSION}")
+        fail(
+            f"format version {json.dumps(probe.get('version'))}, "
+            f"but this program reads version {PROBE_VERSION}"
+        )
     if probe.get("step") != checkpoint["step"]:
-        fail(f"it was made at step {json.dumps(probe.get('step'))}, but the checkpoint is at step {checkpoint['step']}")
+        fail(
+            f"it was made at step {json.dumps(probe.get('step'))}, "
+            f"but the checkpoint is at step {checkpoint['step']}"
+        )
     vocab = checkpoint["vocab"]
     if probe.get("vocab") != vocab:
         fail("its vocabulary differs from the checkpoint's")
@@ -589,7 +634,11 @@ def read_probe(path: str, checkpoint: dict[str, Any]) -> dict[str, Any]:
     name = program.get("name") if isinstance(program, dict) else None
     ref: dict[str, Any] = {"source": f"probe {path} (by {name})", "tokens": [], "logits": [], "losses": []}
     for i, doc in enumerate(docs):
-        if not isinstance(doc, dict) or not isinstance(doc.get("text"), str) or any(ch not in ids for ch in doc["text"]):
+        if (
+            not isinstance(doc, dict)
+            or not isinstance(doc.get("text"), str)
+            or any(ch not in ids for ch in doc["text"])
+        ):
             fail(f"docs[{i}].text is missing or has a character outside the vocabulary")
         tokens = [bos] + [ids[ch] for ch in doc["text"]] + [bos]
         if doc.get("tokens") != tokens:
@@ -599,7 +648,10 @@ def read_probe(path: str, checkpoint: dict[str, Any]) -> dict[str, Any]:
         if not (
             isinstance(logits, list)
             and len(logits) == n
-            and all(isinstance(row, list) and len(row) == vocab_size and all(is_number(x) for x in row) for row in logits)
+            and all(
+                isinstance(row, list) and len(row) == vocab_size and all(is_number(x) for x in row)
+                for row in logits
+            )
         ):
             fail(f"docs[{i}].logits should be {n} rows of {vocab_size} finite numbers")
         if not is_number(doc.get("loss")):

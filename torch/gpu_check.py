@@ -66,7 +66,12 @@ def steps_per_second(record: dict) -> float:
 
 def max_weight_diff(a: str, b: str) -> float:
     ca, cb = microgpt.read_checkpoint(a), microgpt.read_checkpoint(b)
-    return max(abs(x - y) for name in ca["params"] for ra, rb in zip(ca["params"][name], cb["params"][name]) for x, y in zip(ra, rb))
+    return max(
+        abs(x - y)
+        for name in ca["params"]
+        for ra, rb in zip(ca["params"][name], cb["params"][name])
+        for x, y in zip(ra, rb)
+    )
 
 
 def main() -> int:
@@ -76,11 +81,20 @@ def main() -> int:
     args = parser.parse_args()
     device = args.device
     gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    print(f"python {sys.version.split()[0]}, torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}, GPUs: {gpus}")
+    print(
+        f"python {sys.version.split()[0]}, torch {torch.__version__}, "
+        f"CUDA available: {torch.cuda.is_available()}, GPUs: {gpus}"
+    )
     if gpus:
-        print(f"GPU 0: {torch.cuda.get_device_name(0)}; NCCL available: {torch.distributed.is_nccl_available()}")
+        print(
+            f"GPU 0: {torch.cuda.get_device_name(0)}; NCCL available: {torch.distributed.is_nccl_available()}"
+        )
     if device == "cuda" and not gpus:
-        print("error: PyTorch sees no CUDA GPU here; run with --device cpu --quick to try the script on the CPU", file=sys.stderr)
+        print(
+            "error: PyTorch sees no CUDA GPU here; "
+            "run with --device cpu --quick to try the script on the CPU",
+            file=sys.stderr,
+        )
         return 2
     large_steps = 30 if args.quick else 300
     group_steps = 10 if args.quick else 100
@@ -93,25 +107,78 @@ def main() -> int:
         cpu_out, cpu_record = train("--steps", "100", "--device", "cpu", "--out", f"{tmp}/small_cpu")
         dev_out, dev_record = train("--steps", "100", "--device", device, "--out", f"{tmp}/small_{device}")
         diff = max(abs(a - b) for a, b in zip(cpu_record["losses"], dev_record["losses"]))
-        check(f"microgpt's run, 100 steps, float64: {device} vs cpu", diff < 1e-9 and cpu_out == dev_out, f"losses max |diff| {diff:.3g}; printed output {'identical' if cpu_out == dev_out else 'DIFFERS'}")
-        timings.append((f"microgpt size, batch 1, float64, {device}", f"{steps_per_second(dev_record):.0f} steps/s (cpu: {steps_per_second(cpu_record):.0f})"))
+        check(
+            f"microgpt's run, 100 steps, float64: {device} vs cpu",
+            diff < 1e-9 and cpu_out == dev_out,
+            f"losses max |diff| {diff:.3g}; "
+            f"printed output {'identical' if cpu_out == dev_out else 'DIFFERS'}",
+        )
+        timings.append(
+            (
+                f"microgpt size, batch 1, float64, {device}",
+                f"{steps_per_second(dev_record):.0f} steps/s (cpu: {steps_per_second(cpu_record):.0f})",
+            )
+        )
     except Exception as err:  # keep going: one failure should not hide the other checks
         check("microgpt's run on the device", False, repr(err))
 
     # 2) a larger model, float64 and float32, and the CPU for the ratio
     big = f"{tmp}/large_{device}_float64"
     try:
-        out64, rec64 = train(*LARGE, "--batch-size", str(BATCH), "--steps", str(large_steps), "--device", device, "--out", big)
-        _, rec32 = train(*LARGE, "--batch-size", str(BATCH), "--steps", str(large_steps), "--device", device, "--dtype", "float32", "--out", f"{tmp}/large_float32")
-        _, rec_cpu = train(*LARGE, "--batch-size", str(BATCH), "--steps", str(cpu_steps), "--device", "cpu", "--out", f"{tmp}/large_cpu")
+        out64, rec64 = train(
+            *LARGE, "--batch-size", str(BATCH), "--steps", str(large_steps), "--device", device, "--out", big
+        )
+        _, rec32 = train(
+            *LARGE,
+            "--batch-size",
+            str(BATCH),
+            "--steps",
+            str(large_steps),
+            "--device",
+            device,
+            "--dtype",
+            "float32",
+            "--out",
+            f"{tmp}/large_float32",
+        )
+        _, rec_cpu = train(
+            *LARGE,
+            "--batch-size",
+            str(BATCH),
+            "--steps",
+            str(cpu_steps),
+            "--device",
+            "cpu",
+            "--out",
+            f"{tmp}/large_cpu",
+        )
         first, last = rec64["losses"][0], sum(rec64["losses"][-10:]) / 10
-        check(f"n_embd 128, 4 layers, {BATCH} docs/step, {large_steps} steps on {device}", last < first - 0.3, f"loss {first:.4f} -> {last:.4f} (mean of the last 10); {rec64['numParams']} params")
+        check(
+            f"n_embd 128, 4 layers, {BATCH} docs/step, {large_steps} steps on {device}",
+            last < first - 0.3,
+            f"loss {first:.4f} -> {last:.4f} (mean of the last 10); {rec64['numParams']} params",
+        )
         f32 = sum(rec32["losses"][-10:]) / 10
-        check("float32 learns as float64 does", abs(f32 - last) < 0.05, f"last-10 mean loss {f32:.4f} vs {last:.4f}")
-        for name, rec in ((f"{device} float64", rec64), (f"{device} float32", rec32), ("cpu float64", rec_cpu)):
+        check(
+            "float32 learns as float64 does",
+            abs(f32 - last) < 0.05,
+            f"last-10 mean loss {f32:.4f} vs {last:.4f}",
+        )
+        for name, rec in (
+            (f"{device} float64", rec64),
+            (f"{device} float32", rec32),
+            ("cpu float64", rec_cpu),
+        ):
             sps = steps_per_second(rec)
-            timings.append((f"large, {BATCH} docs/step, {name}", f"{sps:.1f} steps/s = {sps * BATCH:.0f} docs/s"))
-        timings.append((f"  speed-up of {device} float64 over cpu", f"{steps_per_second(rec64) / steps_per_second(rec_cpu):.1f}x"))
+            timings.append(
+                (f"large, {BATCH} docs/step, {name}", f"{sps:.1f} steps/s = {sps * BATCH:.0f} docs/s")
+            )
+        timings.append(
+            (
+                f"  speed-up of {device} float64 over cpu",
+                f"{steps_per_second(rec64) / steps_per_second(rec_cpu):.1f}x",
+            )
+        )
     except Exception as err:
         check("larger model on the device", False, repr(err))
         out64 = ""
@@ -122,25 +189,63 @@ def main() -> int:
     whole = ["--batch-size", str(BATCH)]
     try:
         _, single = train(*common, *whole, "--out", f"{tmp}/single")
-        env = {**os.environ, "WORLD_SIZE": "1", "RANK": "0", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(microgpt.free_port())}
+        env = {
+            **os.environ,
+            "WORLD_SIZE": "1",
+            "RANK": "0",
+            "LOCAL_RANK": "0",
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(microgpt.free_port()),
+        }
         t = time.perf_counter()
-        result = subprocess.run([sys.executable, "torch/microgpt.py", "train", *common, *whole, "--out", f"{tmp}/group1"], env=env, capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "torch/microgpt.py", "train", *common, *whole, "--out", f"{tmp}/group1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         wall = time.perf_counter() - t
         if result.returncode != 0:
-            check(f"{backend} group of 1 process (torchrun's variables)", False, result.stderr.strip().splitlines()[-1])
+            check(
+                f"{backend} group of 1 process (torchrun's variables)",
+                False,
+                result.stderr.strip().splitlines()[-1],
+            )
         else:
             diff = max_weight_diff(f"{tmp}/single/checkpoint.json", f"{tmp}/group1/checkpoint.json")
-            check(f"{backend} group of 1 process (torchrun's variables), {group_steps} steps", diff < 1e-9, f"weights max |diff| from one plain process {diff:.3g}; {wall:.1f} s with start-up")
+            check(
+                f"{backend} group of 1 process (torchrun's variables), {group_steps} steps",
+                diff < 1e-9,
+                f"weights max |diff| from one plain process {diff:.3g}; {wall:.1f} s with start-up",
+            )
         if device == "cuda" and gpus >= 2 or device == "cpu":
             result = subprocess.run(
-                [sys.executable, "torch/microgpt.py", "train", *common, "--batch-size", str(BATCH // 2), "--procs", "2", "--out", f"{tmp}/procs2"],
-                capture_output=True, text=True, timeout=300,
+                [
+                    sys.executable,
+                    "torch/microgpt.py",
+                    "train",
+                    *common,
+                    "--batch-size",
+                    str(BATCH // 2),
+                    "--procs",
+                    "2",
+                    "--out",
+                    f"{tmp}/procs2",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=300,
             )
             if result.returncode != 0:
                 check(f"--procs 2 ({backend})", False, result.stderr.strip().splitlines()[-1])
             else:
                 diff = max_weight_diff(f"{tmp}/single/checkpoint.json", f"{tmp}/procs2/checkpoint.json")
-                check(f"--procs 2 ({backend}) x {BATCH // 2} docs = 1 process x {BATCH}, {group_steps} steps", diff < 1e-9, f"weights max |diff| {diff:.3g}")
+                check(
+                    f"--procs 2 ({backend}) x {BATCH // 2} docs = 1 process x {BATCH}, {group_steps} steps",
+                    diff < 1e-9,
+                    f"weights max |diff| {diff:.3g}",
+                )
         else:
             print("(one GPU: --procs 2 over NCCL needs two; skipped)")
     except Exception as err:
@@ -152,7 +257,9 @@ def main() -> int:
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             try:
-                microgpt.main(["verify", f"{big}/checkpoint.json", "--data", DATA, "--docs", "3", "--device", "cpu"])
+                microgpt.main(
+                    ["verify", f"{big}/checkpoint.json", "--data", DATA, "--docs", "3", "--device", "cpu"]
+                )
                 code = 0
             except SystemExit as exit:
                 code = exit.code
@@ -162,7 +269,11 @@ def main() -> int:
         with contextlib.redirect_stdout(out):
             microgpt.main(["sample", f"{big}/checkpoint.json", "--device", "cpu"])
         printed = [line for line in out64.splitlines() if line.startswith("sample ")]
-        check("sampling it on the cpu prints the device run's samples", out.getvalue().splitlines() == printed, " | ".join(s.split(": ", 1)[-1] for s in printed))
+        check(
+            "sampling it on the cpu prints the device run's samples",
+            out.getvalue().splitlines() == printed,
+            " | ".join(s.split(": ", 1)[-1] for s in printed),
+        )
         timings.append(("load, verify and sample on the cpu", f"{time.perf_counter() - t:.1f} s"))
     except Exception as err:
         check("the device's checkpoint on the cpu", False, repr(err))
@@ -171,7 +282,10 @@ def main() -> int:
     for name, value in timings:
         print(f"  {name:<45} {value}")
     failed = [name for name, ok, _ in results if not ok]
-    print(f"\n{len(results) - len(failed)} of {len(results)} checks passed in {time.perf_counter() - t_start:.0f} s; files in {tmp}")
+    print(
+        f"\n{len(results) - len(failed)} of {len(results)} checks passed in "
+        f"{time.perf_counter() - t_start:.0f} s; files in {tmp}"
+    )
     return 1 if failed else 0
 
 

@@ -55,7 +55,11 @@ try:
     import torch.nn as nn
     import torch.nn.functional as F
 except ImportError:
-    print(f"error: PyTorch is not installed for {sys.executable}; install it (apt-get install python3-torch, or pip install torch)", file=sys.stderr)
+    print(
+        f"error: PyTorch is not installed for {sys.executable}; install it (apt-get install python3-torch, "
+        "or pip install torch)",
+        file=sys.stderr,
+    )
     sys.exit(2)
 
 PROGRAM_NAME = "microgpt-torch"
@@ -120,7 +124,9 @@ def read_docs(path: str) -> tuple[list[str], str]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise UsageError(f"data file {path} is not valid UTF-8 (line {line}); save it as UTF-8 text, one document per line")
+        raise UsageError(
+            f"data file {path} is not valid UTF-8 (line {line}); save it as UTF-8 text, one document per line"
+        )
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # what open()'s universal newlines do
     docs = [line.strip() for line in text.strip().split("\n") if line.strip()]
     if not docs:
@@ -199,7 +205,6 @@ def checkpoint_name(module_name: str) -> str:
     return module_name
 
 
-
 class GPT(nn.Module):
     """
     microgpt's GPT: token and position embeddings, `n_layer` blocks, and `lm_head`, which turns each
@@ -261,7 +266,9 @@ def batch_loss(model: GPT, rows: torch.Tensor, positions: list[int]) -> torch.Te
     T = max(positions)
     inputs, targets = rows[:, :T], rows[:, 1 : T + 1]  # [B, T] each
     logits = model(inputs)  # [B, T, V]
-    nll = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), reduction="none").view(targets.shape)
+    nll = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), reduction="none").view(
+        targets.shape
+    )
     n = torch.tensor(positions, device=rows.device)  # [B]
     mask = torch.arange(T, device=rows.device) < n[:, None]  # [B, T]: real positions
     per_doc = (nll * mask).sum(dim=1) * (1 / n.to(nll.dtype))  # microgpt: (1 / n) * sum(losses)
@@ -305,12 +312,18 @@ def model_config(experiment: dict[str, Any], vocab_size: int) -> GPTConfig:
 
 def train_config(experiment: dict[str, Any]) -> TrainConfig:
     t = experiment["train"]
-    return TrainConfig(t["steps"], t["learningRate"], t["beta1"], t["beta2"], t["epsAdam"], t.get("batchSize", 1))
+    return TrainConfig(
+        t["steps"], t["learningRate"], t["beta1"], t["beta2"], t["epsAdam"], t.get("batchSize", 1)
+    )
 
 
-def model_from_checkpoint(checkpoint: dict[str, Any], device: str = "cpu", dtype: torch.dtype = torch.float64) -> GPT:
+def model_from_checkpoint(
+    checkpoint: dict[str, Any], device: str = "cpu", dtype: torch.dtype = torch.float64
+) -> GPT:
     """The checkpoint's model on `device` in `dtype` (float64 holds every weight exactly)."""
-    model = GPT(model_config(checkpoint["experiment"], len(checkpoint["vocab"]) + 1)).to(device=device, dtype=dtype)
+    model = GPT(model_config(checkpoint["experiment"], len(checkpoint["vocab"]) + 1)).to(
+        device=device, dtype=dtype
+    )
     with torch.no_grad():
         for name, p in model.matrices():
             p.copy_(torch.tensor(checkpoint["params"][name], dtype=torch.float64))
@@ -390,7 +403,11 @@ def new_experiment(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError("--val-every and --val-docs need --val-fraction F to hold documents out; add it")
     validation = None
     if args.val_fraction is not None:
-        validation = {"fraction": args.val_fraction, "every": flag(args.val_every, 100), "maxDocs": flag(args.val_docs, 200)}
+        validation = {
+            "fraction": args.val_fraction,
+            "every": flag(args.val_every, 100),
+            "maxDocs": flag(args.val_docs, 200),
+        }
     return {
         "seed": flag(args.seed, 42),
         "dataPath": flag(args.data, DEFAULT_DATA),
@@ -400,7 +417,13 @@ def new_experiment(args: argparse.Namespace) -> dict[str, Any]:
             "nLayer": flag(args.n_layer, 1),
             "blockSize": flag(args.block_size, 16),
         },
-        "train": {"steps": flag(args.steps, 1000), "learningRate": flag(args.lr, 0.01), "beta1": 0.85, "beta2": 0.99, "epsAdam": 1e-8},
+        "train": {
+            "steps": flag(args.steps, 1000),
+            "learningRate": flag(args.lr, 0.01),
+            "beta1": 0.85,
+            "beta2": 0.99,
+            "epsAdam": 1e-8,
+        },
         "sample": {"temperature": flag(args.temperature, 0.5), "numSamples": flag(args.samples, 20)},
         "validation": validation,
         "engine": TS_ENGINE,
@@ -417,7 +440,10 @@ def continued_experiment(args: argparse.Namespace, checkpoint: dict[str, Any]) -
     for name in fixed:
         if getattr(args, name) is not None:
             flag = "--" + name.replace("_", "-")
-            raise UsageError(f"{flag} cannot change when continuing a checkpoint: the run keeps its model and data split; drop {flag}")
+            raise UsageError(
+                f"{flag} cannot change when continuing a checkpoint: the run keeps its model and data "
+                f"split; drop {flag}"
+            )
     was = checkpoint["experiment"]
     step, steps = checkpoint["step"], args.steps if args.steps is not None else was["train"]["steps"]
     if steps <= step:
@@ -429,7 +455,11 @@ def continued_experiment(args: argparse.Namespace, checkpoint: dict[str, Any]) -
     return {
         **was,
         "dataPath": args.data if args.data is not None else was["dataPath"],
-        "train": {**train, "steps": steps, "learningRate": args.lr if args.lr is not None else train["learningRate"]},
+        "train": {
+            **train,
+            "steps": steps,
+            "learningRate": args.lr if args.lr is not None else train["learningRate"],
+        },
         "sample": {
             "temperature": args.temperature if args.temperature is not None else was["sample"]["temperature"],
             "numSamples": args.samples if args.samples is not None else was["sample"]["numSamples"],
@@ -443,7 +473,9 @@ def prepare_run(args: argparse.Namespace, world_size: int) -> Run:
     state, so that a mistake stops the command before any training. A new run draws from one
     generator, `random.Random(seed)`, as microgpt.py does: the shuffle of the documents, then every weight.
     """
-    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    started_at = (
+        datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
     t0 = time.perf_counter()
     checkpoint = read_checkpoint(args.from_checkpoint) if args.from_checkpoint is not None else None
     experiment = new_experiment(args) if checkpoint is None else continued_experiment(args, checkpoint)
@@ -454,13 +486,16 @@ def prepare_run(args: argparse.Namespace, world_size: int) -> Run:
     if batch_size is None:
         total = checkpoint["experiment"]["train"].get("batchSize", 1)
         if total % world_size != 0:
-            raise UsageError(f"the checkpoint's {total} documents per step do not split over {world_size} processes; pass --batch-size B (per process)")
+            raise UsageError(
+                f"the checkpoint's {total} documents per step do not split over {world_size} processes; "
+                "pass --batch-size B (per process)"
+            )
         batch_size = total // world_size
     experiment["train"].pop("batchSize", None)
     experiment["train"]["batchSize"] = batch_size * world_size
     validate_experiment(experiment)
-    if experiment["train"]["batchSize"] == 1:
-        del experiment["train"]["batchSize"]  # microgpt's setting: the file stays as our TypeScript side writes it
+    if experiment["train"]["batchSize"] == 1:  # microgpt's: the file stays as our TypeScript side writes it
+        del experiment["train"]["batchSize"]
 
     start_step = 0 if checkpoint is None else checkpoint["step"]
     steps = experiment["train"]["steps"]
@@ -469,7 +504,8 @@ def prepare_run(args: argparse.Namespace, world_size: int) -> Run:
         raise UsageError("--stop-at needs --out DIR to save the checkpoint in; add --out DIR")
     if not start_step < stop_step <= steps:
         raise UsageError(
-            f"--stop-at must be an integer in {start_step + 1}..{steps} (after step {start_step}, within the {steps}-step schedule), got {stop_step}"
+            f"--stop-at must be an integer in {start_step + 1}..{steps} (after step {start_step}, "
+            f"within the {steps}-step schedule), got {stop_step}"
         )
     device = pick_device(args.device, world_size)
     if args.out is not None:
@@ -498,15 +534,38 @@ def prepare_run(args: argparse.Namespace, world_size: int) -> Run:
         model.init_weights(rng)
         data = {"sha256": sha256, "numDocs": len(docs)}
         history = {"losses": [], "validationLosses": [], "segments": []}
-        start = make_checkpoint(experiment, data, tokenizer.chars, 0, rng, model, Adam(list(model.parameters()), train_config(experiment)), history)
+        start = make_checkpoint(
+            experiment,
+            data,
+            tokenizer.chars,
+            0,
+            rng,
+            model,
+            Adam(list(model.parameters()), train_config(experiment)),
+            history,
+        )
     else:
         if sha256 != checkpoint["data"]["sha256"]:
             raise UsageError(
-                f"data file {experiment['dataPath']} is not the file the checkpoint was trained on (its SHA-256 differs); "
-                "continue with the original data (--data PATH) or start a new run"
+                f"data file {experiment['dataPath']} is not the file the checkpoint was trained on "
+                "(its SHA-256 differs); continue with the original data (--data PATH) or start a new run"
             )
         start = {**checkpoint, "experiment": experiment}
-    return Run(start, train_docs, val_docs, batch_size, world_size, stop_step, device, parse_dtype(args.dtype), args.out, experiment["dataPath"], len(docs), started_at, t0)
+    return Run(
+        start,
+        train_docs,
+        val_docs,
+        batch_size,
+        world_size,
+        stop_step,
+        device,
+        parse_dtype(args.dtype),
+        args.out,
+        experiment["dataPath"],
+        len(docs),
+        started_at,
+        t0,
+    )
 
 
 def pick_device(name: str, world_size: int = 1) -> str:
@@ -518,8 +577,9 @@ def pick_device(name: str, world_size: int = 1) -> str:
             raise UsageError("--device cuda, but PyTorch sees no CUDA GPU here; use --device cpu (or auto)")
         if world_size > torch.cuda.device_count() and "LOCAL_RANK" not in os.environ:
             raise UsageError(
-                f"{world_size} processes need {world_size} GPUs (NCCL gives each process its own), but there are "
-                f"{torch.cuda.device_count()}; use --procs {torch.cuda.device_count()} or --device cpu"
+                f"{world_size} processes need {world_size} GPUs (NCCL gives each process its own), but "
+                f"there are {torch.cuda.device_count()}; use --procs {torch.cuda.device_count()} "
+                "or --device cpu"
             )
     return name
 
@@ -584,7 +644,10 @@ def train(rank: int, run: Run, device: str) -> None:
             loss = average_over_processes(params, loss.detach(), world)
         loss_value = loss.item()
         if not math.isfinite(loss_value):
-            raise UsageError(f"training diverged: loss is {loss_value} at step {step + 1}; lower the learning rate (--lr) or change the seed")
+            raise UsageError(
+                f"training diverged: loss is {loss_value} at step {step + 1}; "
+                "lower the learning rate (--lr) or change the seed"
+            )
         adam.step(step, num_steps)
         train_seconds += time.perf_counter() - t
         if not main:
@@ -603,11 +666,20 @@ def train(rank: int, run: Run, device: str) -> None:
         return
 
     history["segments"].append(
-        {"startStep": start["step"], "endStep": run.stop_step, "seconds": train_seconds, "engine": TS_ENGINE, "device": device, "processes": world}
+        {
+            "startStep": start["step"],
+            "endStep": run.stop_step,
+            "seconds": train_seconds,
+            "engine": TS_ENGINE,
+            "device": device,
+            "processes": world,
+        }
     )
     rng = random.Random()
     rng.setstate(python_rng_state(start["rng"]))  # training draws nothing: sampling continues from here
-    checkpoint = make_checkpoint(experiment, start["data"], start["vocab"], run.stop_step, rng, model, adam, history)
+    checkpoint = make_checkpoint(
+        experiment, start["data"], start["vocab"], run.stop_step, rng, model, adam, history
+    )
     if run.out is not None:
         save_checkpoint(os.path.join(run.out, "checkpoint.json"), checkpoint)
     samples: list[str] = []
@@ -620,7 +692,11 @@ def train(rank: int, run: Run, device: str) -> None:
     else:
         path = os.path.join(run.out or ".", "checkpoint.json")
         resume = f" (or deno task train --resume {run.out})" if "batchSize" not in experiment["train"] else ""
-        print(f"stopped after step {run.stop_step} / {num_steps}; saved {path}; continue with: python3 torch/microgpt.py train --from {path}{resume}", file=sys.stderr)
+        print(
+            f"stopped after step {run.stop_step} / {num_steps}; saved {path}; "
+            f"continue with: python3 torch/microgpt.py train --from {path}{resume}",
+            file=sys.stderr,
+        )
     sys.stdout.flush()
     if run.out is not None:
         record = run_record(run, checkpoint, samples, validation_seconds, time.perf_counter() - t, device)
@@ -628,7 +704,10 @@ def train(rank: int, run: Run, device: str) -> None:
 
 
 def print_start(run: Run, tokenizer: Tokenizer, num_params: int, device: str) -> None:
-    """microgpt's opening lines on stdout (a continued run prints none, as deno task train --resume); the hardware on stderr."""
+    """
+    microgpt's opening lines on stdout (a continued run prints none, as `deno task train --resume`
+    does) and, on stderr, where the run trains.
+    """
     if run.start["step"] == 0:
         print(f"num docs: {run.num_docs}")
         if run.val_docs:
@@ -636,13 +715,27 @@ def print_start(run: Run, tokenizer: Tokenizer, num_params: int, device: str) ->
         print(f"vocab size: {tokenizer.vocab_size}")
         print(f"num params: {num_params}")
     else:
-        print(f"continuing at step {run.start['step']} / {run.start['experiment']['train']['steps']}", file=sys.stderr)
+        print(
+            f"continuing at step {run.start['step']} / {run.start['experiment']['train']['steps']}",
+            file=sys.stderr,
+        )
     per_process = f"{run.batch_size} document{'s' if run.batch_size > 1 else ''} per step"
     processes = f"{run.world_size} processes x " if run.world_size > 1 else ""
-    print(f"torch {torch.__version__}, {device}, {str(run.dtype).replace('torch.', '')}, {processes}{per_process}", file=sys.stderr)
+    print(
+        f"torch {torch.__version__}, {device}, {str(run.dtype).replace('torch.', '')}, "
+        f"{processes}{per_process}",
+        file=sys.stderr,
+    )
 
 
-def run_record(run: Run, checkpoint: dict[str, Any], samples: list[str], validation_seconds: float, sample_seconds: float, device: str) -> dict[str, Any]:
+def run_record(
+    run: Run,
+    checkpoint: dict[str, Any],
+    samples: list[str],
+    validation_seconds: float,
+    sample_seconds: float,
+    device: str,
+) -> dict[str, Any]:
     """The run's record (lib/run_record.ts `RunRecord`), plus a `torch` section saying where it ran."""
     history = checkpoint["history"]
     all_seconds = sum(s["seconds"] for s in history["segments"])
@@ -651,7 +744,12 @@ def run_record(run: Run, checkpoint: dict[str, Any], samples: list[str], validat
     return {
         "format": "microgpt-run",
         "version": 1,
-        "program": {"name": PROGRAM_NAME, "version": VERSION, "python": platform.python_version(), "torch": torch.__version__},
+        "program": {
+            "name": PROGRAM_NAME,
+            "version": VERSION,
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+        },
         "status": "finished" if finished else "stopped",
         "config": checkpoint["experiment"],
         "data": {
@@ -723,13 +821,20 @@ def free_port() -> int:
 def cmd_train(args: argparse.Namespace) -> None:
     """`train`: one process, `--procs K` local processes, or one process of a `torchrun` launch."""
     if args.batch_size is not None and args.batch_size < 1:
-        raise UsageError(f"batch size must be a positive integer, got {args.batch_size}; set --batch-size to 1 or more")
+        raise UsageError(
+            f"batch size must be a positive integer, got {args.batch_size}; set --batch-size to 1 or more"
+        )
     if "WORLD_SIZE" in os.environ:  # launched by torchrun (or by hand with its variables)
         if args.procs is not None:
-            raise UsageError("--procs starts processes itself; under torchrun (WORLD_SIZE is set) leave it out")
+            raise UsageError(
+                "--procs starts processes itself; under torchrun (WORLD_SIZE is set) leave it out"
+            )
         missing = [name for name in ("RANK", "MASTER_ADDR", "MASTER_PORT") if name not in os.environ]
         if missing:
-            raise UsageError(f"WORLD_SIZE is set but {missing[0]} is not; launch with torchrun, or set RANK, MASTER_ADDR and MASTER_PORT too")
+            raise UsageError(
+                f"WORLD_SIZE is set but {missing[0]} is not; launch with torchrun, or set RANK, "
+                "MASTER_ADDR and MASTER_PORT too"
+            )
         rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
         train_process(rank, prepare_run(args, world))
         return
@@ -775,9 +880,13 @@ def cmd_sample(args: argparse.Namespace) -> None:
     num_samples = args.samples if args.samples is not None else settings["numSamples"]
     temperature = args.temperature if args.temperature is not None else settings["temperature"]
     if num_samples < 0:
-        raise UsageError(f"number of samples must be a non-negative integer, got {num_samples}; set --samples to 0 or more")
+        raise UsageError(
+            f"number of samples must be a non-negative integer, got {num_samples}; set --samples to 0 or more"
+        )
     if not temperature > 0:
-        raise UsageError(f"temperature must be a positive number, got {temperature}; set --temperature above 0")
+        raise UsageError(
+            f"temperature must be a positive number, got {temperature}; set --temperature above 0"
+        )
     model = model_from_checkpoint(checkpoint, pick_device(args.device), parse_dtype(args.dtype))
     tokenizer = Tokenizer(checkpoint["vocab"])
     rng = random.Random(args.seed)
@@ -792,18 +901,26 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 
 def reference_from_data(checkpoint: dict[str, Any], data_path: str, num_docs: int) -> dict[str, Any]:
-    """The first `num_docs` documents of the run's shuffled order, through microgpt's arithmetic (reference.py)."""
+    """The first `num_docs` documents of the run's order, through microgpt's arithmetic (reference.py)."""
     if num_docs < 1:
         raise UsageError(f"--docs must be a positive integer, got {num_docs}")
     docs, _ = read_docs(data_path)
     random.Random(checkpoint["experiment"]["seed"]).shuffle(docs)
     tokenizer = Tokenizer(checkpoint["vocab"])
     m = checkpoint["experiment"]["model"]
-    ref: dict[str, Any] = {"source": "microgpt's arithmetic in plain Python (reference.py)", "tokens": [], "logits": [], "losses": []}
+    ref: dict[str, Any] = {
+        "source": "microgpt's arithmetic in plain Python (reference.py)",
+        "tokens": [],
+        "logits": [],
+        "losses": [],
+    }
     for doc in docs[:num_docs]:
         unknown = next((ch for ch in doc if ch not in tokenizer.ids), None)
         if unknown is not None:
-            raise UsageError(f"document {doc!r} of {data_path} has {unknown!r}, which is not in the checkpoint's vocabulary; use the run's data")
+            raise UsageError(
+                f"document {doc!r} of {data_path} has {unknown!r}, "
+                "which is not in the checkpoint's vocabulary; use the run's data"
+            )
         tokens = tokenizer.encode(doc)
         logits = reference.logits(checkpoint["params"], m["nHead"], m["nLayer"], m["blockSize"], tokens)
         ref["tokens"].append(tokens)
@@ -826,16 +943,34 @@ def module_logits(model: GPT, tokens: list[list[int]]) -> tuple[list[list[list[f
 def cmd_verify(args: argparse.Namespace) -> None:
     """`verify`: the module's logits and losses for a reference's documents; the largest differences."""
     if (args.probe is None) == (args.data is None):
-        raise UsageError("verify needs one reference: --probe FILE (our side's numbers) or --data FILE (microgpt's arithmetic)")
+        raise UsageError(
+            "verify needs one reference: --probe FILE (our side's numbers) or --data FILE (microgpt's "
+            "arithmetic)"
+        )
     checkpoint = read_checkpoint(args.checkpoint)
     dtype, device = parse_dtype(args.dtype), pick_device(args.device)
-    ref = read_probe(args.probe, checkpoint) if args.probe is not None else reference_from_data(checkpoint, args.data, args.docs)
+    ref = (
+        read_probe(args.probe, checkpoint)
+        if args.probe is not None
+        else reference_from_data(checkpoint, args.data, args.docs)
+    )
     logits, losses = module_logits(model_from_checkpoint(checkpoint, device, dtype), ref["tokens"])
-    logit_diff = max(abs(a - b) for doc, ref_doc in zip(logits, ref["logits"]) for row, ref_row in zip(doc, ref_doc) for a, b in zip(row, ref_row))
+    logit_diff = max(
+        abs(a - b)
+        for doc, ref_doc in zip(logits, ref["logits"])
+        for row, ref_row in zip(doc, ref_doc)
+        for a, b in zip(row, ref_row)
+    )
     loss_diff = max(abs(a - b) for a, b in zip(losses, ref["losses"]))
     tolerance = args.tolerance if args.tolerance is not None else (1e-12 if dtype == torch.float64 else 1e-4)
-    print(f"checkpoint: {args.checkpoint} (step {checkpoint['step']}), {str(dtype).replace('torch.', '')} on {device}")
-    print(f"reference: {ref['source']}: {len(ref['tokens'])} documents, {sum(len(d) for d in ref['logits'])} positions")
+    print(
+        f"checkpoint: {args.checkpoint} (step {checkpoint['step']}), "
+        f"{str(dtype).replace('torch.', '')} on {device}"
+    )
+    print(
+        f"reference: {ref['source']}: {len(ref['tokens'])} documents, "
+        f"{sum(len(d) for d in ref['logits'])} positions"
+    )
     print(f"logits: largest |difference| {logit_diff:.3g}")
     print(f"losses: largest |difference| {loss_diff:.3g}")
     ok = logit_diff <= tolerance and loss_diff <= tolerance
@@ -856,18 +991,49 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="python3 torch/microgpt.py", description="microgpt in PyTorch, reading and writing our checkpoints.")
+    parser = ArgumentParser(
+        prog="python3 torch/microgpt.py",
+        description="microgpt in PyTorch, reading and writing our checkpoints.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="{train,verify,sample}")
 
-    train = commands.add_parser("train", help="train on one process, --procs K, or under torchrun", description=(
-        "Trains the GPT and prints what deno task train prints. With --batch-size 1 on one process it is microgpt exactly."
-    ))
-    train.add_argument("--data", metavar="FILE", help=f"text file, one document per line (default {DEFAULT_DATA}; with --from: the checkpoint's)")
-    train.add_argument("--from", dest="from_checkpoint", metavar="CHECKPOINT", help="continue this checkpoint.json (ours or PyTorch's)")
+    train = commands.add_parser(
+        "train",
+        help="train on one process, --procs K, or under torchrun",
+        description=(
+            "Trains the GPT and prints what deno task train prints. With --batch-size 1 on one process it "
+            "is microgpt exactly."
+        ),
+    )
+    train.add_argument(
+        "--data",
+        metavar="FILE",
+        help=f"text file, one document per line (default {DEFAULT_DATA}; with --from: the checkpoint's)",
+    )
+    train.add_argument(
+        "--from",
+        dest="from_checkpoint",
+        metavar="CHECKPOINT",
+        help="continue this checkpoint.json (ours or PyTorch's)",
+    )
     train.add_argument("--seed", type=int, help="random seed: shuffle, init, sampling (default 42)")
-    train.add_argument("--steps", type=int, help="the schedule's length; the learning rate decays linearly to 0 over it (default 1000; with --from: the checkpoint's)")
-    train.add_argument("--stop-at", type=int, metavar="N", help="train only to step N of the schedule, save to --out DIR and exit")
-    train.add_argument("--batch-size", type=int, metavar="B", help="documents per step in each process (default 1: microgpt)")
+    train.add_argument(
+        "--steps",
+        type=int,
+        help=(
+            "the schedule's length; the learning rate decays linearly to 0 over it (default 1000; "
+            "with --from: the checkpoint's)"
+        ),
+    )
+    train.add_argument(
+        "--stop-at",
+        type=int,
+        metavar="N",
+        help="train only to step N of the schedule, save to --out DIR and exit",
+    )
+    train.add_argument(
+        "--batch-size", type=int, metavar="B", help="documents per step in each process (default 1: microgpt)"
+    )
     train.add_argument("--lr", type=float, help="Adam's learning rate (default 0.01)")
     train.add_argument("--n-embd", type=int, help="embedding width (default 16)")
     train.add_argument("--n-head", type=int, help="attention heads (default 4)")
@@ -875,28 +1041,75 @@ def build_parser() -> ArgumentParser:
     train.add_argument("--block-size", type=int, help="context length in tokens (default 16)")
     train.add_argument("--temperature", type=float, help="sampling temperature (default 0.5)")
     train.add_argument("--samples", type=int, help="documents to sample after training (default 20)")
-    train.add_argument("--val-fraction", type=float, help="hold out this fraction of the shuffled documents (default off)")
-    train.add_argument("--val-every", type=int, help="with --val-fraction: a val loss line every K steps (default 100)")
-    train.add_argument("--val-docs", type=int, help="with --val-fraction: measure on the first N held-out documents (default 200)")
-    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto (default): CUDA if PyTorch sees a GPU")
-    train.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="float64 (default) computes our numbers; float32 is faster on GPUs")
-    train.add_argument("--procs", type=int, metavar="K", help="start K local processes, data parallel (gloo on CPU, NCCL on GPUs)")
+    train.add_argument(
+        "--val-fraction", type=float, help="hold out this fraction of the shuffled documents (default off)"
+    )
+    train.add_argument(
+        "--val-every", type=int, help="with --val-fraction: a val loss line every K steps (default 100)"
+    )
+    train.add_argument(
+        "--val-docs",
+        type=int,
+        help="with --val-fraction: measure on the first N held-out documents (default 200)",
+    )
+    train.add_argument(
+        "--device",
+        default="auto",
+        choices=["auto", "cpu", "cuda"],
+        help="auto (default): CUDA if PyTorch sees a GPU",
+    )
+    train.add_argument(
+        "--dtype",
+        default="float64",
+        choices=["float64", "float32"],
+        help="float64 (default) computes our numbers; float32 is faster on GPUs",
+    )
+    train.add_argument(
+        "--procs",
+        type=int,
+        metavar="K",
+        help="start K local processes, data parallel (gloo on CPU, NCCL on GPUs)",
+    )
     train.add_argument("--out", metavar="DIR", help="write DIR/checkpoint.json and DIR/run.json")
     train.set_defaults(run=cmd_train)
 
-    verify = commands.add_parser("verify", help="recompute logits and losses; print the largest differences", description=(
-        "Recomputes a reference's logits and losses with the PyTorch module and prints the largest differences."
-    ))
+    verify = commands.add_parser(
+        "verify",
+        help="recompute logits and losses; print the largest differences",
+        description=(
+            "Recomputes a reference's logits and losses with the PyTorch module and prints the largest "
+            "differences."
+        ),
+    )
     verify.add_argument("checkpoint", metavar="CHECKPOINT")
-    verify.add_argument("--probe", metavar="FILE", help="documents with our side's logits and losses (format: torch/README.md)")
-    verify.add_argument("--data", metavar="FILE", help="instead: the run's data, compared with microgpt's arithmetic in plain Python")
-    verify.add_argument("--docs", type=int, default=50, help="with --data: the first N documents of the run's order (default 50)")
+    verify.add_argument(
+        "--probe",
+        metavar="FILE",
+        help="documents with our side's logits and losses (format: torch/README.md)",
+    )
+    verify.add_argument(
+        "--data",
+        metavar="FILE",
+        help="instead: the run's data, compared with microgpt's arithmetic in plain Python",
+    )
+    verify.add_argument(
+        "--docs",
+        type=int,
+        default=50,
+        help="with --data: the first N documents of the run's order (default 50)",
+    )
     verify.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     verify.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    verify.add_argument("--tolerance", type=float, help="the largest difference that is OK (default 1e-12; 1e-4 in float32)")
+    verify.add_argument(
+        "--tolerance", type=float, help="the largest difference that is OK (default 1e-12; 1e-4 in float32)"
+    )
     verify.set_defaults(run=cmd_verify)
 
-    sample = commands.add_parser("sample", help="sample documents from a checkpoint", description="Samples documents from a checkpoint, as deno task sample does.")
+    sample = commands.add_parser(
+        "sample",
+        help="sample documents from a checkpoint",
+        description="Samples documents from a checkpoint, as deno task sample does.",
+    )
     sample.add_argument("checkpoint", metavar="CHECKPOINT")
     sample.add_argument("--samples", type=int, help="documents to sample (default: the run's setting)")
     sample.add_argument("--temperature", type=float, help="sampling temperature (default: the run's setting)")

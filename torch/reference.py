@@ -45,7 +45,9 @@ def rmsnorm(x: list[float]) -> list[float]:
     return [xi * scale for xi in x]
 
 
-def logits(params: dict[str, Matrix], n_head: int, n_layer: int, block_size: int, tokens: list[int]) -> list[list[float]]:
+def logits(
+    params: dict[str, Matrix], n_head: int, n_layer: int, block_size: int, tokens: list[int]
+) -> list[list[float]]:
     """
     The next-token logits at each of the first `n = min(block_size, len(tokens) - 1)` positions
     ([n][vocab_size]), given the checkpoint's matrices by name (`wte`, `layer0.attn_wq`, ...).
@@ -58,7 +60,10 @@ def logits(params: dict[str, Matrix], n_head: int, n_layer: int, block_size: int
     for pos in range(min(block_size, len(tokens) - 1)):
         x = rmsnorm([t + p for t, p in zip(params["wte"][tokens[pos]], params["wpe"][pos])])
         for li in range(n_layer):
-            w = {name: params[f"layer{li}.{name}"] for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo", "mlp_fc1", "mlp_fc2")}
+            w = {
+                name: params[f"layer{li}.{name}"]
+                for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo", "mlp_fc1", "mlp_fc2")
+            }
             residual = x
             x = rmsnorm(x)
             q = linear(x, w["attn_wq"])

@@ -87,12 +87,16 @@ def small_checkpoint(seed: int = 1) -> dict:
     rng = random.Random(seed)
     rng.shuffle(docs)
     tokenizer = microgpt.Tokenizer.from_docs(docs)
-    experiment = microgpt.new_experiment(microgpt.build_parser().parse_args(["train", "--steps", "10", "--n-embd", "8", "--n-head", "2"]))
+    experiment = microgpt.new_experiment(
+        microgpt.build_parser().parse_args(["train", "--steps", "10", "--n-embd", "8", "--n-head", "2"])
+    )
     model = microgpt.GPT(microgpt.model_config(experiment, tokenizer.vocab_size)).double()
     model.init_weights(rng)
     adam = microgpt.Adam(list(model.parameters()), microgpt.train_config(experiment))
     history = {"losses": [], "validationLosses": [], "segments": []}
-    return microgpt.make_checkpoint(experiment, {"sha256": "0" * 64, "numDocs": 5}, tokenizer.chars, 0, rng, model, adam, history)
+    return microgpt.make_checkpoint(
+        experiment, {"sha256": "0" * 64, "numDocs": 5}, tokenizer.chars, 0, rng, model, adam, history
+    )
 
 
 class TestFormats(unittest.TestCase):
@@ -122,7 +126,15 @@ class TestFormats(unittest.TestCase):
             formats.js_number(math.nan)
 
     def test_json_layout_matches_exact_json(self) -> None:
-        value = {"a": [1, 2.5, -0.0], "b": {"c": "é\n\x01"}, "d": [], "e": {}, "f": [[1], ["x"]], "g": None, "h": True}
+        value = {
+            "a": [1, 2.5, -0.0],
+            "b": {"c": "é\n\x01"},
+            "d": [],
+            "e": {},
+            "f": [[1], ["x"]],
+            "g": None,
+            "h": True,
+        }
         expected = (
             '{\n  "a": [1, 2.5, -0],\n  "b": {\n    "c": "é\\n\\u0001"\n  },\n  "d": [],\n  "e": {},\n'
             '  "f": [\n    [1],\n    ["x"]\n  ],\n  "g": null,\n  "h": true\n}'
@@ -157,8 +169,14 @@ class TestFormats(unittest.TestCase):
             (text[: len(text) // 2], "is not valid JSON"),
             (broken(lambda c: c.update(format="other")), 'not a microgpt checkpoint (format "other"'),
             (broken(lambda c: c.update(version=2)), "format version 2"),
-            (broken(lambda c: c["experiment"]["model"].update(nHead=3)), "n_embd (8) must be divisible by n_head (3)"),
-            (broken(lambda c: c["experiment"]["train"].update(learningRate=-1)), "learning rate must be a positive number"),
+            (
+                broken(lambda c: c["experiment"]["model"].update(nHead=3)),
+                "n_embd (8) must be divisible by n_head (3)",
+            ),
+            (
+                broken(lambda c: c["experiment"]["train"].update(learningRate=-1)),
+                "learning rate must be a positive number",
+            ),
             (broken(lambda c: c["experiment"].update(engine="torch")), "unknown engine 'torch'"),
             (broken(lambda c: c["data"].update(sha256="xyz")), "data.sha256 is not a SHA-256 hex digest"),
             (broken(lambda c: c.update(vocab=list(reversed(c["vocab"])))), "vocab is not strictly sorted"),
@@ -168,11 +186,20 @@ class TestFormats(unittest.TestCase):
             (broken(lambda c: c["params"].pop("layer0.mlp_fc2")), "params has no matrix 'layer0.mlp_fc2'"),
             (broken(lambda c: c["params"]["wpe"].pop()), "matrix wpe should have 16 rows"),
             (broken(lambda c: c["params"]["wte"][2].append(0.5)), "matrix wte row 2 should have 8 numbers"),
-            (broken(lambda c: c["params"]["lm_head"][1].__setitem__(3, "x")), "matrix lm_head[1][3] is not a finite number"),
+            (
+                broken(lambda c: c["params"]["lm_head"][1].__setitem__(3, "x")),
+                "matrix lm_head[1][3] is not a finite number",
+            ),
             (broken(lambda c: c["adam"]["m"].pop()), "adam.m should hold"),
-            (broken(lambda c: c["adam"]["v"].__setitem__(5, -1.0)), "adam.v[5] is not a finite non-negative number"),
+            (
+                broken(lambda c: c["adam"]["v"].__setitem__(5, -1.0)),
+                "adam.v[5] is not a finite non-negative number",
+            ),
             (broken(lambda c: c["history"]["losses"].append(1.0)), "history.losses should hold 0 losses"),
-            (broken(lambda c: c["history"]["segments"].append({"startStep": 0})), "history.segments is malformed"),
+            (
+                broken(lambda c: c["history"]["segments"].append({"startStep": 0})),
+                "history.segments is malformed",
+            ),
         ]
         for text, message in cases:
             with self.subTest(message=message):
@@ -210,7 +237,9 @@ class TestModel(unittest.TestCase):
         rng.shuffle(list(docs))  # the same draws as the shuffle of the data
         expected = [rng.gauss(0, 0.08) for _ in range(4192)]
         self.assertEqual([x for _, p in model.matrices() for x in p.reshape(-1).tolist()], expected)
-        self.assertEqual([name for name, _ in model.matrices()][:4], ["wte", "wpe", "lm_head", "layer0.attn_wq"])
+        self.assertEqual(
+            [name for name, _ in model.matrices()][:4], ["wte", "wpe", "lm_head", "layer0.attn_wq"]
+        )
 
     def test_logits_equal_microgpts_arithmetic_on_50_documents(self) -> None:
         for seed, shape in [(42, {}), (7, {"n_embd": 24, "n_head": 6, "n_layer": 2, "block_size": 8})]:
@@ -272,7 +301,18 @@ class TestDataParallel(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.dir = cls.tmp.name
         common = ["--steps", "20", "--samples", "0", "--device", "cpu"]
-        cls.procs = run_process(sys.executable, SCRIPT, "train", *common, "--batch-size", "2", "--procs", "2", "--out", f"{cls.dir}/procs2")
+        cls.procs = run_process(
+            sys.executable,
+            SCRIPT,
+            "train",
+            *common,
+            "--batch-size",
+            "2",
+            "--procs",
+            "2",
+            "--out",
+            f"{cls.dir}/procs2",
+        )
         train(*common, "--batch-size", "4", "--out", f"{cls.dir}/one")
 
     @classmethod
@@ -281,25 +321,59 @@ class TestDataParallel(unittest.TestCase):
 
     def test_two_processes_equal_one_with_twice_the_batch(self) -> None:
         self.assertEqual(self.procs.returncode, 0, self.procs.stderr)
-        two, one = load_json(f"{self.dir}/procs2/checkpoint.json"), load_json(f"{self.dir}/one/checkpoint.json")
+        two, one = load_json(f"{self.dir}/procs2/checkpoint.json"), load_json(
+            f"{self.dir}/one/checkpoint.json"
+        )
         self.assertEqual(two["experiment"]["train"]["batchSize"], 4)
         self.assertLess(max_diff(weights(two), weights(one)), 1e-10)
         self.assertLess(max_diff(two["history"]["losses"], one["history"]["losses"]), 1e-12)
-        args = microgpt.build_parser().parse_args(["train", "--data", NAMES, "--batch-size", "4", "--device", "cpu"])
-        self.assertGreater(max_diff(weights(two), weights(microgpt.prepare_run(args, 1).start)), 0.01)  # it trained
+        args = microgpt.build_parser().parse_args(
+            ["train", "--data", NAMES, "--batch-size", "4", "--device", "cpu"]
+        )
+        self.assertGreater(
+            max_diff(weights(two), weights(microgpt.prepare_run(args, 1).start)), 0.01
+        )  # it trained
         self.assertEqual(two["history"]["segments"][0]["processes"], 2)
 
     def test_processes_started_the_torchrun_way(self) -> None:
-        env = {**os.environ, "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(microgpt.free_port())}
-        argv = [sys.executable, SCRIPT, "train", "--steps", "20", "--samples", "0", "--device", "cpu", "--batch-size", "2", "--out", f"{self.dir}/torchrun"]
+        env = {
+            **os.environ,
+            "WORLD_SIZE": "2",
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(microgpt.free_port()),
+        }
+        argv = [
+            sys.executable,
+            SCRIPT,
+            "train",
+            "--steps",
+            "20",
+            "--samples",
+            "0",
+            "--device",
+            "cpu",
+            "--batch-size",
+            "2",
+            "--out",
+            f"{self.dir}/torchrun",
+        ]
         workers = [
-            subprocess.Popen(argv, cwd=ROOT, env={**env, "RANK": str(r), "LOCAL_RANK": str(r)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env={**env, "RANK": str(r), "LOCAL_RANK": str(r)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for r in (0, 1)
         ]
         outputs = [w.communicate(timeout=300) for w in workers]
         self.assertEqual([w.returncode for w in workers], [0, 0], outputs)
         self.assertEqual(outputs[1][0], "")  # only process 0 prints
-        by_hand, procs = load_json(f"{self.dir}/torchrun/checkpoint.json"), load_json(f"{self.dir}/procs2/checkpoint.json")
+        by_hand, procs = load_json(f"{self.dir}/torchrun/checkpoint.json"), load_json(
+            f"{self.dir}/procs2/checkpoint.json"
+        )
         for key in ("params", "adam", "rng"):
             self.assertEqual(by_hand[key], procs[key])
         self.assertEqual(by_hand["history"]["losses"], procs["history"]["losses"])
@@ -315,7 +389,17 @@ class TestAgainstDeno(unittest.TestCase):
         cls.dir = cls.tmp.name
         cls.ts100 = run_process("deno", "task", "train", "--steps", "100", "--out", f"{cls.dir}/ts100").stdout
         run_process("deno", "task", "train", "--steps", "50", "--out", f"{cls.dir}/ts50")
-        probe = run_process("deno", "run", "--allow-read", "--allow-write", "torch/make_probe.ts", f"{cls.dir}/ts50/checkpoint.json", "data/names.txt", "50", f"{cls.dir}/probe.json")
+        probe = run_process(
+            "deno",
+            "run",
+            "--allow-read",
+            "--allow-write",
+            "torch/make_probe.ts",
+            f"{cls.dir}/ts50/checkpoint.json",
+            "data/names.txt",
+            "50",
+            f"{cls.dir}/probe.json",
+        )
         assert probe.returncode == 0, probe.stderr
         cls.py100 = train("--steps", "100", "--out", f"{cls.dir}/py100")
 
@@ -332,7 +416,9 @@ class TestAgainstDeno(unittest.TestCase):
         ref_flat = [x for doc in ref["logits"] for row in doc for x in row]
         self.assertLess(max_diff(flat, ref_flat), 1e-12)
         self.assertLess(max_diff(losses, ref["losses"]), 1e-12)
-        code, out, _ = run_main("verify", f"{self.dir}/ts50/checkpoint.json", "--probe", f"{self.dir}/probe.json")
+        code, out, _ = run_main(
+            "verify", f"{self.dir}/ts50/checkpoint.json", "--probe", f"{self.dir}/probe.json"
+        )
         self.assertEqual(code, 0)
         self.assertIn("OK (tolerance 1e-12)", out)
 
@@ -343,7 +429,9 @@ class TestAgainstDeno(unittest.TestCase):
         self.assertEqual(torch_run["samples"], ours["samples"])
 
     def test_the_reference_run_byte_for_byte(self) -> None:
-        ours = run_process("deno", "task", "train").stdout  # microgpt.py's output for seed 42 (tests/reference_test.ts)
+        ours = run_process(
+            "deno", "task", "train"
+        ).stdout  # microgpt.py's output for seed 42 (tests/reference_test.ts)
         self.assertEqual(train(), ours)
 
     def test_ours_to_torch_to_ours_is_bit_exact(self) -> None:
@@ -356,7 +444,14 @@ class TestAgainstDeno(unittest.TestCase):
         rng = random.Random()
         rng.setstate(formats.python_rng_state(checkpoint["rng"]))
         again = microgpt.make_checkpoint(
-            checkpoint["experiment"], checkpoint["data"], checkpoint["vocab"], checkpoint["step"], rng, model, adam, checkpoint["history"]
+            checkpoint["experiment"],
+            checkpoint["data"],
+            checkpoint["vocab"],
+            checkpoint["step"],
+            rng,
+            model,
+            adam,
+            checkpoint["history"],
         )
         self.assertEqual(again["program"]["name"], "microgpt-torch")
         again["program"] = checkpoint["program"]
@@ -375,8 +470,12 @@ class TestAgainstDeno(unittest.TestCase):
         resumed = run_process("deno", "task", "train", "--resume", f"{d}/torch_first")
         self.assertEqual(resumed.returncode, 0, resumed.stderr)
         self.assertEqual(first + resumed.stdout, self.ts100)
-        first = run_process("deno", "task", "train", "--steps", "100", "--stop-at", "50", "--out", f"{d}/ours_first").stdout
-        self.assertEqual(first + train("--from", f"{d}/ours_first/checkpoint.json", "--out", f"{d}/ours_first"), self.ts100)
+        first = run_process(
+            "deno", "task", "train", "--steps", "100", "--stop-at", "50", "--out", f"{d}/ours_first"
+        ).stdout
+        self.assertEqual(
+            first + train("--from", f"{d}/ours_first/checkpoint.json", "--out", f"{d}/ours_first"), self.ts100
+        )
         ours = load_json(f"{d}/ts100/run.json")["losses"]
         for run in ("torch_first", "ours_first"):
             self.assertLess(max_diff(load_json(f"{d}/{run}/run.json")["losses"], ours), 1e-9)
@@ -414,7 +513,14 @@ class TestErrors(unittest.TestCase):
             ("--stop-at needs --out DIR", "train", "--stop-at", "5"),
             ("is not valid JSON", "train", "--from", f"{d}/corrupt.json"),
             ("checkpoint not found", "sample", f"{d}/nope.json"),
-            ("--n-embd cannot change when continuing", "train", "--from", f"{d}/run/checkpoint.json", "--n-embd", "32"),
+            (
+                "--n-embd cannot change when continuing",
+                "train",
+                "--from",
+                f"{d}/run/checkpoint.json",
+                "--n-embd",
+                "32",
+            ),
             ("pass --steps N with N > 3", "train", "--from", f"{d}/run/checkpoint.json"),
             ("verify needs one reference", "verify", f"{d}/run/checkpoint.json"),
             ("unrecognized arguments: --nope", "train", "--nope"),
@@ -427,15 +533,35 @@ class TestErrors(unittest.TestCase):
                 self.assert_usage_error(message, *argv)
 
     def test_an_error_in_every_process_is_printed_once(self) -> None:
-        result = run_process(sys.executable, SCRIPT, "train", "--steps", "20", "--lr", "1e300", "--samples", "0", "--procs", "2", "--device", "cpu")
+        result = run_process(
+            sys.executable,
+            SCRIPT,
+            "train",
+            "--steps",
+            "20",
+            "--lr",
+            "1e300",
+            "--samples",
+            "0",
+            "--procs",
+            "2",
+            "--device",
+            "cpu",
+        )
         self.assertEqual(result.returncode, 2)
         self.assertEqual(result.stderr.count("error: training diverged"), 1, result.stderr)
         self.assertNotIn("Traceback", result.stderr)
 
     def test_torchrun_variables_must_be_complete(self) -> None:
-        result = run_process(sys.executable, SCRIPT, "train", "--steps", "2", env={**os.environ, "WORLD_SIZE": "2"})
+        result = run_process(
+            sys.executable, SCRIPT, "train", "--steps", "2", env={**os.environ, "WORLD_SIZE": "2"}
+        )
         self.assertEqual(result.returncode, 2)
-        self.assertEqual(result.stderr, "error: WORLD_SIZE is set but RANK is not; launch with torchrun, or set RANK, MASTER_ADDR and MASTER_PORT too\n")
+        self.assertEqual(
+            result.stderr,
+            "error: WORLD_SIZE is set but RANK is not; launch with torchrun, or set RANK, "
+            "MASTER_ADDR and MASTER_PORT too\n",
+        )
 
 
 if __name__ == "__main__":
