@@ -99,7 +99,6 @@ class TrainConfig:
     beta1: float = 0.85
     beta2: float = 0.99
     eps_adam: float = 1e-8
-    batch_size: int = 1  # documents per step, over all processes
 
 
 # --- data and tokenizer ----------------------------------------------------------------
@@ -263,12 +262,10 @@ def batch_loss(model: GPT, rows: torch.Tensor, positions: list[int]) -> torch.Te
     (`-log p(next token)` over its `n` positions). One document is microgpt's loss exactly;
     padding past a document's end is masked out, and causal attention never looks at it.
     """
-    T = max(positions)
+    B, T = len(positions), max(positions)
     inputs, targets = rows[:, :T], rows[:, 1 : T + 1]  # [B, T] each
     logits = model(inputs)  # [B, T, V]
-    nll = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), reduction="none").view(
-        targets.shape
-    )
+    nll = F.cross_entropy(logits.reshape(B * T, -1), targets.reshape(B * T), reduction="none").view(B, T)
     n = torch.tensor(positions, device=rows.device)  # [B]
     mask = torch.arange(T, device=rows.device) < n[:, None]  # [B, T]: real positions
     per_doc = (nll * mask).sum(dim=1) * (1 / n.to(nll.dtype))  # microgpt: (1 / n) * sum(losses)
@@ -312,18 +309,15 @@ def model_config(experiment: dict[str, Any], vocab_size: int) -> GPTConfig:
 
 def train_config(experiment: dict[str, Any]) -> TrainConfig:
     t = experiment["train"]
-    return TrainConfig(
-        t["steps"], t["learningRate"], t["beta1"], t["beta2"], t["epsAdam"], t.get("batchSize", 1)
-    )
+    return TrainConfig(t["steps"], t["learningRate"], t["beta1"], t["beta2"], t["epsAdam"])
 
 
 def model_from_checkpoint(
     checkpoint: dict[str, Any], device: str = "cpu", dtype: torch.dtype = torch.float64
 ) -> GPT:
     """The checkpoint's model on `device` in `dtype` (float64 holds every weight exactly)."""
-    model = GPT(model_config(checkpoint["experiment"], len(checkpoint["vocab"]) + 1)).to(
-        device=device, dtype=dtype
-    )
+    config = model_config(checkpoint["experiment"], len(checkpoint["vocab"]) + 1)
+    model = GPT(config).to(device=device, dtype=dtype)
     with torch.no_grad():
         for name, p in model.matrices():
             p.copy_(torch.tensor(checkpoint["params"][name], dtype=torch.float64))
@@ -491,7 +485,6 @@ def prepare_run(args: argparse.Namespace, world_size: int) -> Run:
                 "pass --batch-size B (per process)"
             )
         batch_size = total // world_size
-    experiment["train"].pop("batchSize", None)
     experiment["train"]["batchSize"] = batch_size * world_size
     validate_experiment(experiment)
     if experiment["train"]["batchSize"] == 1:  # microgpt's: the file stays as our TypeScript side writes it
@@ -534,16 +527,8 @@ def prepare_run(args: argparse.Namespace, world_size: int) -> Run:
         model.init_weights(rng)
         data = {"sha256": sha256, "numDocs": len(docs)}
         history = {"losses": [], "validationLosses": [], "segments": []}
-        start = make_checkpoint(
-            experiment,
-            data,
-            tokenizer.chars,
-            0,
-            rng,
-            model,
-            Adam(list(model.parameters()), train_config(experiment)),
-            history,
-        )
+        adam = Adam(list(model.parameters()), train_config(experiment))  # moments 0
+        start = make_checkpoint(experiment, data, tokenizer.chars, 0, rng, model, adam, history)
     else:
         if sha256 != checkpoint["data"]["sha256"]:
             raise UsageError(
@@ -552,19 +537,19 @@ def prepare_run(args: argparse.Namespace, world_size: int) -> Run:
             )
         start = {**checkpoint, "experiment": experiment}
     return Run(
-        start,
-        train_docs,
-        val_docs,
-        batch_size,
-        world_size,
-        stop_step,
-        device,
-        parse_dtype(args.dtype),
-        args.out,
-        experiment["dataPath"],
-        len(docs),
-        started_at,
-        t0,
+        start=start,
+        train_docs=train_docs,
+        val_docs=val_docs,
+        batch_size=batch_size,
+        world_size=world_size,
+        stop_step=stop_step,
+        device=device,
+        dtype=parse_dtype(args.dtype),
+        out=args.out,
+        data_path=experiment["dataPath"],
+        num_docs=len(docs),
+        started_at=started_at,
+        t0=t0,
     )
 
 
@@ -776,7 +761,10 @@ def run_record(
             "segments": history["segments"],
         },
         "torch": {
-            "device": torch.cuda.get_device_name(device) if device.startswith("cuda") else "cpu",
+            "device": device,
+            "deviceName": torch.cuda.get_device_name(device)
+            if device.startswith("cuda")
+            else platform.machine(),
             "dtype": str(run.dtype).replace("torch.", ""),
             "processes": run.world_size,
             "batchSizePerProcess": run.batch_size,

@@ -428,6 +428,10 @@ class TestAgainstDeno(unittest.TestCase):
         self.assertLess(max_diff(torch_run["losses"], ours["losses"]), 1e-9)
         self.assertEqual(torch_run["samples"], ours["samples"])
 
+    def test_held_out_validation_equals_ours(self) -> None:
+        flags = ["--steps", "120", "--val-fraction", "0.1", "--val-every", "50", "--samples", "3"]
+        self.assertEqual(train(*flags), run_process("deno", "task", "train", *flags).stdout)
+
     def test_the_reference_run_byte_for_byte(self) -> None:
         ours = run_process(
             "deno", "task", "train"
