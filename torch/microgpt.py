@@ -38,6 +38,8 @@ import reference
 from formats import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_VERSION,
+    RUN_RECORD_FORMAT,
+    RUN_RECORD_VERSION,
     UsageError,
     checkpoint_rng_state,
     python_rng_state,
@@ -727,8 +729,8 @@ def run_record(
     all_steps = sum(s["endStep"] - s["startStep"] for s in history["segments"])
     finished = checkpoint["step"] == checkpoint["experiment"]["train"]["steps"]
     return {
-        "format": "microgpt-run",
-        "version": 1,
+        "format": RUN_RECORD_FORMAT,
+        "version": RUN_RECORD_VERSION,
         "program": {
             "name": PROGRAM_NAME,
             "version": VERSION,

@@ -67,11 +67,6 @@ def train(*argv: str) -> str:
     return out
 
 
-def load_json(path: str) -> dict:
-    with open(path, encoding="utf-8") as f:
-        return formats.parse_json(f.read())
-
-
 def max_diff(a: list[float], b: list[float]) -> float:
     assert len(a) == len(b), (len(a), len(b))
     return max(abs(x - y) for x, y in zip(a, b))
@@ -321,7 +316,7 @@ class TestDataParallel(unittest.TestCase):
 
     def test_two_processes_equal_one_with_twice_the_batch(self) -> None:
         self.assertEqual(self.procs.returncode, 0, self.procs.stderr)
-        two, one = load_json(f"{self.dir}/procs2/checkpoint.json"), load_json(
+        two, one = formats.read_checkpoint(f"{self.dir}/procs2/checkpoint.json"), formats.read_checkpoint(
             f"{self.dir}/one/checkpoint.json"
         )
         self.assertEqual(two["experiment"]["train"]["batchSize"], 4)
@@ -371,9 +366,9 @@ class TestDataParallel(unittest.TestCase):
         outputs = [w.communicate(timeout=300) for w in workers]
         self.assertEqual([w.returncode for w in workers], [0, 0], outputs)
         self.assertEqual(outputs[1][0], "")  # only process 0 prints
-        by_hand, procs = load_json(f"{self.dir}/torchrun/checkpoint.json"), load_json(
-            f"{self.dir}/procs2/checkpoint.json"
-        )
+        by_hand, procs = formats.read_checkpoint(
+            f"{self.dir}/torchrun/checkpoint.json"
+        ), formats.read_checkpoint(f"{self.dir}/procs2/checkpoint.json")
         for key in ("params", "adam", "rng"):
             self.assertEqual(by_hand[key], procs[key])
         self.assertEqual(by_hand["history"]["losses"], procs["history"]["losses"])
@@ -424,7 +419,9 @@ class TestAgainstDeno(unittest.TestCase):
 
     def test_100_steps_equal_ours(self) -> None:
         self.assertEqual(self.py100, self.ts100)  # every printed loss and every sample
-        ours, torch_run = load_json(f"{self.dir}/ts100/run.json"), load_json(f"{self.dir}/py100/run.json")
+        ours, torch_run = formats.read_run_record(f"{self.dir}/ts100/run.json"), formats.read_run_record(
+            f"{self.dir}/py100/run.json"
+        )
         self.assertLess(max_diff(torch_run["losses"], ours["losses"]), 1e-9)
         self.assertEqual(torch_run["samples"], ours["samples"])
 
@@ -480,9 +477,9 @@ class TestAgainstDeno(unittest.TestCase):
         self.assertEqual(
             first + train("--from", f"{d}/ours_first/checkpoint.json", "--out", f"{d}/ours_first"), self.ts100
         )
-        ours = load_json(f"{d}/ts100/run.json")["losses"]
+        ours = formats.read_run_record(f"{d}/ts100/run.json")["losses"]
         for run in ("torch_first", "ours_first"):
-            self.assertLess(max_diff(load_json(f"{d}/{run}/run.json")["losses"], ours), 1e-9)
+            self.assertLess(max_diff(formats.read_run_record(f"{d}/{run}/run.json")["losses"], ours), 1e-9)
 
 
 class TestErrors(unittest.TestCase):
