@@ -40,7 +40,7 @@ import torch  # noqa: E402
 
 DATA = "data/names.txt"
 LARGE = ["--n-embd", "128", "--n-head", "4", "--n-layer", "4", "--lr", "0.003", "--samples", "5"]
-BATCH = 256  # documents per step
+QUICK = ["--n-embd", "32", "--n-head", "4", "--n-layer", "2", "--lr", "0.003", "--samples", "5"]
 results: list[tuple[str, bool, str]] = []
 timings: list[tuple[str, str]] = []
 
@@ -77,7 +77,9 @@ def max_weight_diff(a: str, b: str) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Checks torch/microgpt.py on a GPU (see the docstring).")
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
-    parser.add_argument("--quick", action="store_true", help="fewer steps (for trying the script on a CPU)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smaller model, fewer steps (to try the script on a CPU)"
+    )
     args = parser.parse_args()
     device = args.device
     gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
@@ -96,9 +98,11 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    large_steps = 30 if args.quick else 300
+    large, batch = (QUICK, 32) if args.quick else (LARGE, 256)  # the model's flags, documents per step
+    large_steps = 60 if args.quick else 300
     group_steps = 10 if args.quick else 100
-    cpu_steps = 3 if args.quick else 20
+    cpu_steps = 10 if args.quick else 20
+    size = f"n_embd {large[1]}, {large[5]} layers"
     tmp = tempfile.mkdtemp(prefix="gpu_check_")
     t_start = time.perf_counter()
 
@@ -126,12 +130,12 @@ def main() -> int:
     big = f"{tmp}/large_{device}_float64"
     try:
         out64, rec64 = train(
-            *LARGE, "--batch-size", str(BATCH), "--steps", str(large_steps), "--device", device, "--out", big
+            *large, "--batch-size", str(batch), "--steps", str(large_steps), "--device", device, "--out", big
         )
         _, rec32 = train(
-            *LARGE,
+            *large,
             "--batch-size",
-            str(BATCH),
+            str(batch),
             "--steps",
             str(large_steps),
             "--device",
@@ -142,9 +146,9 @@ def main() -> int:
             f"{tmp}/large_float32",
         )
         _, rec_cpu = train(
-            *LARGE,
+            *large,
             "--batch-size",
-            str(BATCH),
+            str(batch),
             "--steps",
             str(cpu_steps),
             "--device",
@@ -154,7 +158,7 @@ def main() -> int:
         )
         first, last = rec64["losses"][0], sum(rec64["losses"][-10:]) / 10
         check(
-            f"n_embd 128, 4 layers, {BATCH} docs/step, {large_steps} steps on {device}",
+            f"{size}, {batch} docs/step, {large_steps} steps on {device}",
             last < first - 0.3,
             f"loss {first:.4f} -> {last:.4f} (mean of the last 10); {rec64['numParams']} params",
         )
@@ -171,7 +175,7 @@ def main() -> int:
         ):
             sps = steps_per_second(rec)
             timings.append(
-                (f"large, {BATCH} docs/step, {name}", f"{sps:.1f} steps/s = {sps * BATCH:.0f} docs/s")
+                (f"large, {batch} docs/step, {name}", f"{sps:.1f} steps/s = {sps * batch:.0f} docs/s")
             )
         timings.append(
             (
@@ -185,8 +189,8 @@ def main() -> int:
 
     # 3) the same training as a torch.distributed group (NCCL on GPUs, gloo on the CPU)
     backend = "nccl" if device == "cuda" else "gloo"
-    common = [*LARGE, "--steps", str(group_steps), "--device", device]
-    whole = ["--batch-size", str(BATCH)]
+    common = [*large, "--steps", str(group_steps), "--device", device]
+    whole = ["--batch-size", str(batch)]
     try:
         _, single = train(*common, *whole, "--out", f"{tmp}/single")
         env = {
@@ -227,7 +231,7 @@ def main() -> int:
                     "train",
                     *common,
                     "--batch-size",
-                    str(BATCH // 2),
+                    str(batch // 2),
                     "--procs",
                     "2",
                     "--out",
@@ -242,7 +246,7 @@ def main() -> int:
             else:
                 diff = max_weight_diff(f"{tmp}/single/checkpoint.json", f"{tmp}/procs2/checkpoint.json")
                 check(
-                    f"--procs 2 ({backend}) x {BATCH // 2} docs = 1 process x {BATCH}, {group_steps} steps",
+                    f"--procs 2 ({backend}) x {batch // 2} docs = 1 process x {batch}, {group_steps} steps",
                     diff < 1e-9,
                     f"weights max |diff| {diff:.3g}",
                 )

@@ -59,6 +59,14 @@ def run_process(*argv: str, env: dict[str, str] | None = None) -> subprocess.Com
     return subprocess.run(list(argv), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
+def deno(*argv: str) -> str:
+    """`deno ARGV` from the repository root; its stdout (fails the test on an error)."""
+    result = run_process("deno", *argv)
+    if result.returncode != 0:
+        raise AssertionError(f"deno {' '.join(argv)} failed ({result.returncode}): {result.stderr}")
+    return result.stdout
+
+
 def train(*argv: str) -> str:
     """`microgpt.py train ARGV` in this process; its stdout (fails the test on an error)."""
     code, out, err = run_main("train", *argv)
@@ -382,20 +390,10 @@ class TestAgainstDeno(unittest.TestCase):
     def setUpClass(cls) -> None:
         cls.tmp = tempfile.TemporaryDirectory()
         cls.dir = cls.tmp.name
-        cls.ts100 = run_process("deno", "task", "train", "--steps", "100", "--out", f"{cls.dir}/ts100").stdout
-        run_process("deno", "task", "train", "--steps", "50", "--out", f"{cls.dir}/ts50")
-        probe = run_process(
-            "deno",
-            "run",
-            "--allow-read",
-            "--allow-write",
-            "torch/make_probe.ts",
-            f"{cls.dir}/ts50/checkpoint.json",
-            "data/names.txt",
-            "50",
-            f"{cls.dir}/probe.json",
-        )
-        assert probe.returncode == 0, probe.stderr
+        cls.ts100 = deno("task", "train", "--steps", "100", "--out", f"{cls.dir}/ts100")
+        deno("task", "train", "--steps", "50", "--out", f"{cls.dir}/ts50")
+        checkpoint, probe = f"{cls.dir}/ts50/checkpoint.json", f"{cls.dir}/probe.json"
+        deno("run", "--allow-read", "--allow-write", "torch/make_probe.ts", checkpoint, NAMES, "50", probe)
         cls.py100 = train("--steps", "100", "--out", f"{cls.dir}/py100")
 
     @classmethod
@@ -427,12 +425,10 @@ class TestAgainstDeno(unittest.TestCase):
 
     def test_held_out_validation_equals_ours(self) -> None:
         flags = ["--steps", "120", "--val-fraction", "0.1", "--val-every", "50", "--samples", "3"]
-        self.assertEqual(train(*flags), run_process("deno", "task", "train", *flags).stdout)
+        self.assertEqual(train(*flags), deno("task", "train", *flags))
 
     def test_the_reference_run_byte_for_byte(self) -> None:
-        ours = run_process(
-            "deno", "task", "train"
-        ).stdout  # microgpt.py's output for seed 42 (tests/reference_test.ts)
+        ours = deno("task", "train")  # microgpt.py's output for seed 42 (see tests/reference_test.ts)
         self.assertEqual(train(), ours)
 
     def test_ours_to_torch_to_ours_is_bit_exact(self) -> None:
@@ -459,21 +455,16 @@ class TestAgainstDeno(unittest.TestCase):
         self.assertEqual(formats.encode_checkpoint(again), text)  # every weight, moment and generator word
 
     def test_our_sample_reads_a_torch_checkpoint(self) -> None:
-        result = run_process("deno", "task", "sample", "--checkpoint", f"{self.dir}/py100/checkpoint.json")
-        self.assertEqual(result.returncode, 0, result.stderr)
+        sampled = deno("task", "sample", "--checkpoint", f"{self.dir}/py100/checkpoint.json")
         printed = [line for line in self.py100.splitlines() if line.startswith("sample ")]
-        self.assertEqual(result.stdout.splitlines(), printed)
+        self.assertEqual(sampled.splitlines(), printed)
 
     def test_runs_continue_across_the_bridge(self) -> None:
         d = self.dir
         # torch trains steps 1-50, ours continues to 100; then ours 1-50 and torch to 100.
         first = train("--steps", "100", "--stop-at", "50", "--out", f"{d}/torch_first")
-        resumed = run_process("deno", "task", "train", "--resume", f"{d}/torch_first")
-        self.assertEqual(resumed.returncode, 0, resumed.stderr)
-        self.assertEqual(first + resumed.stdout, self.ts100)
-        first = run_process(
-            "deno", "task", "train", "--steps", "100", "--stop-at", "50", "--out", f"{d}/ours_first"
-        ).stdout
+        self.assertEqual(first + deno("task", "train", "--resume", f"{d}/torch_first"), self.ts100)
+        first = deno("task", "train", "--steps", "100", "--stop-at", "50", "--out", f"{d}/ours_first")
         self.assertEqual(
             first + train("--from", f"{d}/ours_first/checkpoint.json", "--out", f"{d}/ours_first"), self.ts100
         )
