@@ -167,21 +167,25 @@ def is_count(x: Any) -> bool:
     return is_int(x) and x >= 0
 
 
-def read_text(path: str, what: str, fix: str) -> str:
-    """A UTF-8 text file's contents, with one-line errors for a missing or unreadable file."""
+def read_bytes(path: str, what: str, fix: str) -> bytes:
+    """A file's bytes, with one-line errors for a missing or unreadable file (`what` names it)."""
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            return f.read()
     except FileNotFoundError:
         raise UsageError(f"{what} not found: {path}; {fix}")
     except IsADirectoryError:
-        raise UsageError(f"{what} path is a directory: {path}; pass the file inside it")
+        raise UsageError(f"{what} path is a directory: {path}; {fix}")
     except PermissionError:
         raise UsageError(f"cannot read {what} {path}: permission denied; check the file's permissions")
     except OSError as err:
         raise UsageError(f"cannot read {what} {path}: {err.strerror}")
+
+
+def read_text(path: str, what: str, fix: str) -> str:
+    """A UTF-8 text file's contents, with one-line errors for a missing, unreadable or binary file."""
     try:
-        return data.decode("utf-8")
+        return read_bytes(path, what, fix).decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{what} {path} is not UTF-8 text (corrupt); {fix}")
 

@@ -74,6 +74,24 @@ def max_weight_diff(a: str, b: str) -> float:
     )
 
 
+def train_apart(name: str, argv: list[str], single: str, env: dict[str, str] | None = None) -> None:
+    """`microgpt.py train ARGV` in processes of its own; checks it ends with the weights `single` has."""
+    t = time.perf_counter()
+    command = [sys.executable, "torch/microgpt.py", "train", *argv]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        check(name, False, (result.stderr.strip().splitlines() or ["failed"])[-1])
+        return
+    out = argv[argv.index("--out") + 1]
+    diff = max_weight_diff(f"{single}/checkpoint.json", f"{out}/checkpoint.json")
+    seconds = time.perf_counter() - t
+    check(
+        name,
+        diff < 1e-9,
+        f"weights max |diff| from one plain process {diff:.3g}; {seconds:.1f} s with start-up",
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Checks torch/microgpt.py on a GPU (see the docstring).")
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
@@ -192,64 +210,15 @@ def main() -> int:
     common = [*large, "--steps", str(group_steps), "--device", device]
     whole = ["--batch-size", str(batch)]
     try:
-        _, single = train(*common, *whole, "--out", f"{tmp}/single")
-        env = {
-            **os.environ,
-            "WORLD_SIZE": "1",
-            "RANK": "0",
-            "LOCAL_RANK": "0",
-            "MASTER_ADDR": "127.0.0.1",
-            "MASTER_PORT": str(microgpt.free_port()),
-        }
-        t = time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, "torch/microgpt.py", "train", *common, *whole, "--out", f"{tmp}/group1"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        wall = time.perf_counter() - t
-        if result.returncode != 0:
-            check(
-                f"{backend} group of 1 process (torchrun's variables)",
-                False,
-                result.stderr.strip().splitlines()[-1],
-            )
-        else:
-            diff = max_weight_diff(f"{tmp}/single/checkpoint.json", f"{tmp}/group1/checkpoint.json")
-            check(
-                f"{backend} group of 1 process (torchrun's variables), {group_steps} steps",
-                diff < 1e-9,
-                f"weights max |diff| from one plain process {diff:.3g}; {wall:.1f} s with start-up",
-            )
+        train(*common, *whole, "--out", f"{tmp}/single")
+        env = {**os.environ, "WORLD_SIZE": "1", "RANK": "0", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1"}
+        env["MASTER_PORT"] = str(microgpt.free_port())
+        group = f"{backend} group of 1 process (torchrun's variables), {group_steps} steps"
+        train_apart(group, [*common, *whole, "--out", f"{tmp}/group1"], f"{tmp}/single", env)
         if device == "cuda" and gpus >= 2 or device == "cpu":
-            result = subprocess.run(
-                [
-                    sys.executable,
-                    "torch/microgpt.py",
-                    "train",
-                    *common,
-                    "--batch-size",
-                    str(batch // 2),
-                    "--procs",
-                    "2",
-                    "--out",
-                    f"{tmp}/procs2",
-                ],
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            if result.returncode != 0:
-                check(f"--procs 2 ({backend})", False, result.stderr.strip().splitlines()[-1])
-            else:
-                diff = max_weight_diff(f"{tmp}/single/checkpoint.json", f"{tmp}/procs2/checkpoint.json")
-                check(
-                    f"--procs 2 ({backend}) x {batch // 2} docs = 1 process x {batch}, {group_steps} steps",
-                    diff < 1e-9,
-                    f"weights max |diff| {diff:.3g}",
-                )
+            group = f"--procs 2 ({backend}) x {batch // 2} docs = 1 process x {batch}, {group_steps} steps"
+            half = ["--batch-size", str(batch // 2), "--procs", "2", "--out", f"{tmp}/procs2"]
+            train_apart(group, [*common, *half], f"{tmp}/single")
         else:
             print("(one GPU: --procs 2 over NCCL needs two; skipped)")
     except Exception as err:

@@ -43,6 +43,7 @@ from formats import (
     UsageError,
     checkpoint_rng_state,
     python_rng_state,
+    read_bytes,
     read_checkpoint,
     read_probe,
     save_checkpoint,
@@ -111,16 +112,7 @@ def read_docs(path: str) -> tuple[list[str], str]:
     The documents of a text file exactly as microgpt.py reads them (UTF-8, universal newlines, the
     whole text and each line stripped, empty lines dropped), and the SHA-256 of the file's bytes.
     """
-    fix = "pass --data with a text file, one document per line"
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise UsageError(f"data file not found: {path}; {fix}")
-    except IsADirectoryError:
-        raise UsageError(f"data path is a directory: {path}; {fix}")
-    except OSError as err:
-        raise UsageError(f"cannot read data file {path}: {err.strerror}")
+    data = read_bytes(path, "data file", "pass --data with a text file, one document per line")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
