@@ -11,10 +11,12 @@ import {
   modelFromCheckpoint,
   rngFromCheckpoint,
   tokenizerFromCheckpoint,
-} from "../lib/checkpoint.ts";
+} from "../lib/experiment/checkpoint.ts";
 import { UsageError } from "../lib/errors.ts";
-import { findChromium, PlotRenderer, standaloneHtml } from "../lib/export.ts";
-import { attentionFigure, type Figure, lossCurveFigure, tokenLabels } from "../lib/figures.ts";
+import { findChromium, loadPlaywright, PlotRenderer, standaloneHtml } from "../lib/plot/export.ts";
+import { plotlyBundle } from "../lib/plot/plotly_bundle.ts";
+import { layoutSize } from "../lib/plot/plot_html.ts";
+import { attentionFigure, type Figure, lossCurveFigure, tokenLabels } from "../lib/plot/figures.ts";
 import { sampleName } from "../lib/sample.ts";
 
 /** Image formats `--plots` takes (HTML is always written). */
@@ -56,6 +58,17 @@ export function parsePlotsFlag(
   }
   if (formats.length > 0) findChromium(); // no browser: fail now, not after training
   return formats;
+}
+
+/**
+ * Checks, before a run trains, that its plots can be written: plotly.js for the HTML pages, and
+ * for images a Chromium and the driver that starts it (`playwright-core`).
+ */
+export async function checkPlotTools(formats: readonly ImageFormat[]): Promise<void> {
+  await plotlyBundle();
+  if (formats.length === 0) return;
+  findChromium();
+  await loadPlaywright();
 }
 
 /** The figures of a run: its loss curve, and the attention of its first sample if it finished. */
@@ -109,7 +122,11 @@ export async function writeRunPlots(
       for (const format of formats) {
         const path = `${outDir}/${name}.${format}`;
         const scale = format === "png" ? IMAGE_SIZE.pngScale : 1;
-        await renderer.save(figure, path, { width: IMAGE_SIZE.width, height: sizeOf(figure), scale });
+        await renderer.save(figure, path, {
+          width: IMAGE_SIZE.width,
+          height: layoutSize(figure, "height") ?? IMAGE_SIZE.height,
+          scale,
+        });
         written.push(path);
       }
     }
@@ -117,10 +134,4 @@ export async function writeRunPlots(
     await renderer.close();
   }
   return written;
-}
-
-/** The image height: the figure's own (the attention grid sets one per layer), else the default. */
-function sizeOf(figure: Figure): number {
-  const h = figure.layout.height;
-  return typeof h === "number" && h > 0 ? h : IMAGE_SIZE.height;
 }

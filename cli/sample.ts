@@ -6,46 +6,20 @@
  * @module
  */
 
-import { loadCheckpoint, sampleFromCheckpoint } from "../lib/checkpoint.ts";
 import { UsageError } from "../lib/errors.ts";
+import { loadCheckpoint, sampleFromCheckpoint } from "../lib/experiment/checkpoint.ts";
 import { formatInt } from "../lib/format.ts";
-import { type FlagSpec, formatHelp, parseFlags, runCli } from "./args.ts";
+import { formatHelp, parseFlags, runCli } from "./args.ts";
+import { pickFlags } from "./flags.ts";
 
-const FLAGS: FlagSpec[] = [
-  {
-    name: "checkpoint",
-    kind: "string",
-    metavar: "FILE",
-    help: "checkpoint.json written by deno task train --out DIR (required)",
-  },
-  {
-    name: "samples",
-    kind: "int",
-    metavar: "N",
-    help: "documents to sample",
-    defaultText: "the run's setting",
-  },
-  {
-    name: "temperature",
-    kind: "number",
-    metavar: "T",
+const FLAGS = pickFlags(["checkpoint", "samples", "temperature", "seed", "prefix"], {
+  samples: { help: "documents to sample", defaultText: "the run's setting" },
+  temperature: {
     help: "sampling temperature: below 1 sharper, above 1 more varied",
     defaultText: "the run's setting",
   },
-  {
-    name: "seed",
-    kind: "int",
-    metavar: "N",
-    help: "seed a fresh generator",
-    defaultText: "continue the run's generator",
-  },
-  {
-    name: "prefix",
-    kind: "string",
-    metavar: "TEXT",
-    help: "every document starts with TEXT (characters of the vocabulary)",
-  },
-];
+  seed: { help: "seed a fresh generator", defaultText: "continue the run's generator" },
+});
 
 const USAGE = "Usage: deno task sample --checkpoint FILE [flags]";
 const DESCRIPTION =
@@ -57,7 +31,7 @@ async function main(args: string[]): Promise<void> {
     console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
     return;
   }
-  const path = flags.checkpoint as string | undefined;
+  const path = flags.checkpoint;
   if (path === undefined) {
     throw new UsageError(
       "--checkpoint FILE is required: the checkpoint.json that deno task train --out DIR wrote",
@@ -65,13 +39,13 @@ async function main(args: string[]): Promise<void> {
   }
   const checkpoint = await loadCheckpoint(path);
   const names = sampleFromCheckpoint(checkpoint, {
-    numSamples: flags.samples as number | undefined,
-    temperature: flags.temperature as number | undefined,
-    seed: flags.seed as number | undefined,
-    prefix: flags.prefix as string | undefined,
+    numSamples: flags.samples,
+    temperature: flags.temperature,
+    seed: flags.seed,
+    prefix: flags.prefix,
   });
   const width = Math.max(2, String(names.length).length);
   names.forEach((name, i) => console.log(`sample ${formatInt(i + 1, width)}: ${name}`));
 }
 
-if (import.meta.main) await runCli(() => main(Deno.args));
+if (import.meta.main) await runCli(() => main(Deno.args), FLAGS);

@@ -6,151 +6,36 @@
  * @module
  */
 
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../lib/checkpoint.ts";
-import { DEFAULT_CONFIG, DEFAULT_SAMPLE_CONFIG, DEFAULT_TRAIN_CONFIG } from "../lib/config.ts";
+import {
+  type Checkpoint,
+  loadCheckpoint,
+  requireCheckpointFits,
+  saveCheckpoint,
+} from "../lib/experiment/checkpoint.ts";
 import { UsageError } from "../lib/errors.ts";
-import { runExperiment } from "../lib/experiment.ts";
+import { engineName } from "../lib/experiment/engines.ts";
+import {
+  type ExperimentRun,
+  FIXED_WHEN_RESUMING,
+  runExperiment,
+  type RunOptions,
+  type RunSnapshot,
+} from "../lib/experiment/experiment.ts";
+import {
+  type ExperimentConfig,
+  experimentConfig,
+  MIN_VOCAB_SIZE,
+  runSize,
+  writeRunRecord,
+} from "../lib/experiment/run_record.ts";
+import { OutDir } from "../lib/experiment/run_dir.ts";
+import { DEFAULT_DATA_PATH } from "../lib/data.ts";
 import { formatFixed, formatInt } from "../lib/format.ts";
-import { type ExperimentConfig, experimentConfig, writeRunRecord } from "../lib/run_record.ts";
-import { DEFAULT_VALIDATION } from "../lib/split.ts";
-import { ENGINE_NAMES, type EngineName } from "../lib/train.ts";
-import { type FlagSpec, formatHelp, parseFlags, runCli } from "./args.ts";
-import { parsePlotsFlag, runFigures, writeRunPlots } from "./plots_out.ts";
+import { ExitError, type FlagSpec, type FlagValues, formatHelp, parseFlags, runCli } from "./args.ts";
+import { DEFAULT_ENGINE, DEFAULT_SAVE_SECONDS, pickFlags } from "./flags.ts";
 
-/** The default dataset, relative to the project root (where `deno task` runs). */
-export const DEFAULT_DATA = "data/names.txt";
-
-/** The fast engine prints the same bytes as the readable Value engine, about 100 times sooner. */
-const DEFAULT_ENGINE: EngineName = "fast";
-
-const FLAGS: FlagSpec[] = [
-  {
-    name: "data",
-    kind: "string",
-    metavar: "PATH",
-    help: "text file, one document per line",
-    defaultText: DEFAULT_DATA,
-  },
-  {
-    name: "seed",
-    kind: "int",
-    metavar: "N",
-    help: "random seed (shuffle, init, sampling)",
-    defaultText: "42",
-  },
-  {
-    name: "steps",
-    kind: "int",
-    metavar: "N",
-    help: "training steps, one document each",
-    defaultText: String(DEFAULT_TRAIN_CONFIG.steps),
-  },
-  {
-    name: "n-embd",
-    kind: "int",
-    metavar: "N",
-    help: "embedding width",
-    defaultText: String(DEFAULT_CONFIG.nEmbd),
-  },
-  {
-    name: "n-head",
-    kind: "int",
-    metavar: "N",
-    help: "attention heads (must divide --n-embd)",
-    defaultText: String(DEFAULT_CONFIG.nHead),
-  },
-  {
-    name: "n-layer",
-    kind: "int",
-    metavar: "N",
-    help: "transformer layers",
-    defaultText: String(DEFAULT_CONFIG.nLayer),
-  },
-  {
-    name: "block-size",
-    kind: "int",
-    metavar: "N",
-    help: "context length in tokens",
-    defaultText: String(DEFAULT_CONFIG.blockSize),
-  },
-  {
-    name: "lr",
-    kind: "number",
-    metavar: "X",
-    help: "Adam learning rate, decayed linearly to 0",
-    defaultText: String(DEFAULT_TRAIN_CONFIG.learningRate),
-  },
-  {
-    name: "temperature",
-    kind: "number",
-    metavar: "T",
-    help: "sampling temperature",
-    defaultText: String(DEFAULT_SAMPLE_CONFIG.temperature),
-  },
-  {
-    name: "samples",
-    kind: "int",
-    metavar: "N",
-    help: "documents to sample after training",
-    defaultText: String(DEFAULT_SAMPLE_CONFIG.numSamples),
-  },
-  {
-    name: "engine",
-    kind: "string",
-    metavar: "NAME",
-    help: `training engine: ${ENGINE_NAMES.join(" or ")} (same numbers; fast is much faster)`,
-    defaultText: DEFAULT_ENGINE,
-  },
-  {
-    name: "out",
-    kind: "string",
-    metavar: "DIR",
-    help: "write DIR/run.json (run record) and DIR/checkpoint.json (model + optimizer state)",
-  },
-  {
-    name: "plots",
-    kind: "string",
-    metavar: "svg,png",
-    help:
-      "with --out: also write DIR/loss.* and DIR/attention.* as these (DIR/*.html always; needs Chromium)",
-  },
-  {
-    name: "stop-at",
-    kind: "int",
-    metavar: "N",
-    help: "train only the first N steps of the schedule, save to --out DIR and exit",
-  },
-  {
-    name: "resume",
-    kind: "string",
-    metavar: "DIR",
-    help: "continue the run saved in DIR/checkpoint.json to the end (or to --stop-at)",
-  },
-  {
-    name: "val-fraction",
-    kind: "number",
-    metavar: "F",
-    help: "hold out the last F of the shuffled documents and report validation loss",
-    defaultText: "off",
-  },
-  {
-    name: "val-every",
-    kind: "int",
-    metavar: "K",
-    help: "with --val-fraction: a val loss line every K steps and at the last step",
-    defaultText: String(DEFAULT_VALIDATION.every),
-  },
-  {
-    name: "val-docs",
-    kind: "int",
-    metavar: "N",
-    help: "with --val-fraction: measure on the first N held-out documents",
-    defaultText: String(DEFAULT_VALIDATION.maxDocs),
-  },
-];
-
-/** Flags that fix a run's trajectory: a resumed run takes them from its checkpoint. */
-const FIXED_WHEN_RESUMING = [
+const FLAGS = pickFlags([
+  "data",
   "seed",
   "steps",
   "n-embd",
@@ -158,15 +43,51 @@ const FIXED_WHEN_RESUMING = [
   "n-layer",
   "block-size",
   "lr",
+  "batch-size",
+  "temperature",
+  "samples",
+  "engine",
+  "out",
+  "force",
+  "save-every",
+  "plots",
+  "stop-at",
+  "resume",
   "val-fraction",
   "val-every",
   "val-docs",
-];
+]);
+
+type Flags = FlagValues<typeof FLAGS>;
+
+/** The flags that set what a resumed run keeps from its checkpoint (`FIXED_WHEN_RESUMING`). */
+const FIXED_FLAGS = (Object.keys(FLAGS) as (keyof typeof FLAGS)[]).filter((name) => {
+  const spec: FlagSpec = FLAGS[name];
+  return spec.field !== undefined && FIXED_WHEN_RESUMING.includes(spec.field);
+});
 
 const USAGE = "Usage: deno task train [flags]";
 const DESCRIPTION =
   "Trains microgpt on a text file and prints the loss of every step, then samples new documents.\n" +
   "With the defaults it prints exactly what Karpathy's microgpt.py prints for seed 42.";
+
+/** What a run of the command does, worked out from the flags before any work. */
+interface Plan {
+  config: ExperimentConfig;
+  resume?: { dir: string; checkpoint: Checkpoint };
+  stopAt?: number;
+  outDir?: string;
+  /** Steps between saves, if `--save-every` gave them. */
+  saveEvery?: number;
+  force: boolean;
+}
+
+/** The output files of a run, in its `--out` directory. */
+const RUN_FILES = [
+  "checkpoint.json",
+  "run.json",
+  ...["loss", "attention"].flatMap((name) => ["html", "svg", "png"].map((ext) => `${name}.${ext}`)),
+];
 
 async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, FLAGS, "deno task train");
@@ -174,132 +95,258 @@ async function main(args: string[]): Promise<void> {
     console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
     return;
   }
-  const resumeDir = flags.resume as string | undefined;
-  const stopAt = flags["stop-at"] as number | undefined;
-  const outDir = (flags.out as string | undefined) ?? resumeDir;
-  if (stopAt !== undefined && outDir === undefined) {
-    throw new UsageError("--stop-at needs --out DIR to save the checkpoint in; add --out DIR");
-  }
-  const plotFormats = parsePlotsFlag(flags.plots, outDir);
-  // Check everything before any work, so a bad flag never costs a training run.
-  let config: ExperimentConfig;
-  let resume: Checkpoint | undefined;
-  if (resumeDir !== undefined) {
-    const fixed = FIXED_WHEN_RESUMING.find((name) => flags[name] !== undefined);
-    if (fixed !== undefined) {
-      throw new UsageError(
-        `--${fixed} cannot change when resuming: the run keeps its checkpoint's settings; drop --${fixed}`,
-      );
-    }
-    resume = await loadCheckpoint(`${resumeDir}/checkpoint.json`);
-    const was = resume.experiment;
-    config = experimentConfig({
-      ...was,
-      dataPath: (flags.data as string | undefined) ?? was.dataPath,
-      sample: {
-        temperature: (flags.temperature as number | undefined) ?? was.sample.temperature,
-        numSamples: (flags.samples as number | undefined) ?? was.sample.numSamples,
-      },
-      engine: parseEngine(flags.engine) ?? was.engine,
-    });
-  } else {
-    const valFraction = flags["val-fraction"] as number | undefined;
-    if (valFraction === undefined && (flags["val-every"] !== undefined || flags["val-docs"] !== undefined)) {
-      throw new UsageError("--val-every and --val-docs need --val-fraction F to hold documents out; add it");
-    }
-    config = experimentConfig({
-      seed: flags.seed as number | undefined,
-      dataPath: (flags.data as string | undefined) ?? DEFAULT_DATA,
-      model: {
-        nEmbd: flags["n-embd"] as number | undefined,
-        nHead: flags["n-head"] as number | undefined,
-        nLayer: flags["n-layer"] as number | undefined,
-        blockSize: flags["block-size"] as number | undefined,
-      },
-      train: { steps: flags.steps as number | undefined, learningRate: flags.lr as number | undefined },
-      sample: {
-        temperature: flags.temperature as number | undefined,
-        numSamples: flags.samples as number | undefined,
-      },
-      validation: valFraction === undefined ? null : {
-        fraction: valFraction,
-        every: flags["val-every"] as number | undefined,
-        maxDocs: flags["val-docs"] as number | undefined,
-      },
-      engine: parseEngine(flags.engine) ?? DEFAULT_ENGINE,
-    });
-  }
-  if (outDir !== undefined) await makeOutDir(outDir);
-
-  // stdout carries exactly microgpt.py's lines (plus val loss lines when asked for), so a
-  // stopped run's stdout followed by its resumed run's is the uninterrupted run's stdout.
-  const stepWidth = 4;
-  const run = await runExperiment(config, {
-    resume,
-    stopAt,
-    onStart: (info) => {
-      if (resume) {
-        console.error(`resuming ${resumeDir}/checkpoint.json at step ${info.startStep} / ${info.numSteps}`);
-        return;
-      }
-      console.log(`num docs: ${info.numDocs}`);
-      if (config.validation) console.log(`train docs: ${info.numTrainDocs}, val docs: ${info.numValDocs}`);
-      console.log(`vocab size: ${info.vocabSize}`);
-      console.log(`num params: ${info.numParams}`);
-    },
-    onStep: ({ step, numSteps, loss }) => {
-      console.log(
-        `step ${formatInt(step + 1, stepWidth)} / ${formatInt(numSteps, stepWidth)} | loss ${
-          formatFixed(loss, 4)
-        }`,
-      );
-    },
-    onValidation: ({ step, numSteps, loss }) => {
-      console.log(
-        `step ${formatInt(step, stepWidth)} / ${formatInt(numSteps, stepWidth)} | val loss ${
-          formatFixed(loss, 4)
-        }`,
-      );
-    },
-  });
-
-  if (outDir !== undefined) {
-    await saveCheckpoint(`${outDir}/checkpoint.json`, run.checkpoint);
-    await writeRunRecord(`${outDir}/run.json`, run.record);
-    const figures = runFigures(run.record.losses, run.checkpoint, run.record.status === "finished");
-    const plots = await writeRunPlots(outDir, figures, plotFormats);
-    console.error(`plots: ${plots.join(" ")}`);
-  }
-  if (run.record.status === "stopped") {
-    console.error(
-      `stopped after step ${run.record.step} / ${config.train.steps}; saved ${outDir}/checkpoint.json; ` +
-        `continue with: deno task train --resume ${outDir}`,
-    );
+  const plan = await planRun(flags);
+  if (plan.outDir === undefined) {
+    const run = await runExperiment(plan.config, { stopAt: plan.stopAt, ...printers(plan) });
+    printSamples(run);
     return;
   }
+  // With --out, everything that can fail is checked before the first step: the plots' tools,
+  // the directory (its lock, its files, that it is writable) and the checkpoint's size.
+  const plots = await import("./plots_out.ts");
+  const plotFormats = plots.parsePlotsFlag(flags.plots, plan.outDir);
+  await plots.checkPlotTools(plotFormats);
+  requireCheckpointFits(runSize(plan.config), MIN_VOCAB_SIZE);
+  const runId = plan.resume?.checkpoint.runId ?? crypto.randomUUID();
+  const out = await OutDir.claim(plan.outDir, {
+    files: RUN_FILES,
+    runId,
+    force: plan.force,
+    resuming: plan.resume !== undefined && await sameDir(plan.resume.dir, plan.outDir),
+    forceHint: "--force",
+    resumeHint: `--resume ${plan.outDir}`,
+  });
+  const interrupt = new Interrupter(out);
+  try {
+    const print = printers(plan);
+    const run = await runExperiment(plan.config, {
+      resume: plan.resume?.checkpoint,
+      stopAt: plan.stopAt,
+      runId,
+      saveEvery: plan.saveEvery,
+      saveEverySeconds: plan.saveEvery === undefined ? DEFAULT_SAVE_SECONDS : 0,
+      signal: interrupt.signal,
+      onSave: (snapshot) => saveSnapshot(out.dir, snapshot),
+      ...print,
+      onStart: (info) => {
+        requireCheckpointFits(runSize(plan.config), info.vocabSize); // with the real vocabulary
+        print.onStart?.(info);
+      },
+    });
+    interrupt.trained();
+    const checkpointPath = `${out.dir}/checkpoint.json`;
+    if (interrupt.signal.aborted) {
+      const { step } = run.record;
+      const { steps } = plan.config.train;
+      throw new ExitError(
+        step < steps
+          ? `interrupted by ${interrupt.signalName} at step ${step} / ${steps}; saved ${checkpointPath}; ` +
+            `continue with: deno task train --resume ${out.dir}`
+          : `interrupted by ${interrupt.signalName} after training, before sampling; saved ${checkpointPath}; ` +
+            `sample from it with deno task sample --checkpoint ${checkpointPath}`,
+        interrupt.exitCode,
+      );
+    }
+    const finished = run.record.status === "finished";
+    if (finished) {
+      await writeRunRecord(`${out.dir}/run.json`, run.record); // the samples, after the checkpoint
+      printSamples(run);
+    }
+    const figures = plots.runFigures(run.record.losses, run.checkpoint, finished);
+    const written = await plots.writeRunPlots(out.dir, figures, plotFormats);
+    console.error(`plots: ${written.join(" ")}`);
+    if (!finished) {
+      console.error(
+        `stopped after step ${run.record.step} / ${plan.config.train.steps}; saved ${checkpointPath}; ` +
+          `continue with: deno task train --resume ${out.dir}`,
+      );
+    }
+  } finally {
+    interrupt.dispose();
+    out.release();
+  }
+}
+
+/** Prints microgpt's inference lines: the samples of a finished run. */
+function printSamples(run: ExperimentRun): void {
   console.log("\n--- inference (new, hallucinated names) ---");
   run.record.samples.forEach((name, i) => console.log(`sample ${formatInt(i + 1, 2)}: ${name}`));
 }
 
-/** The `--engine` flag's value, checked; undefined when not given. */
-function parseEngine(value: string | number | boolean | undefined): EngineName | undefined {
-  if (value === undefined) return undefined;
-  const name = ENGINE_NAMES.find((e) => e === value);
-  if (name === undefined) {
-    throw new UsageError(`unknown engine '${value}'; use --engine ${ENGINE_NAMES.join(" or ")}`);
-  }
-  return name;
+/** Writes a run's checkpoint, then its record (which names the same run and step). */
+async function saveSnapshot(dir: string, snapshot: RunSnapshot): Promise<void> {
+  await saveCheckpoint(`${dir}/checkpoint.json`, snapshot.checkpoint);
+  await writeRunRecord(`${dir}/run.json`, snapshot.record);
 }
 
-/** Creates the output directory (and its parents), with a one-line error if it cannot. */
-async function makeOutDir(dir: string): Promise<void> {
+/** True when two paths name the same directory. */
+async function sameDir(a: string, b: string): Promise<boolean> {
   try {
-    await Deno.mkdir(dir, { recursive: true });
-  } catch (err) {
+    return (await Deno.realPath(a)) === (await Deno.realPath(b));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ctrl-C (SIGINT) and SIGTERM for a run that saves: while it trains, the first signal stops it
+ * after the current step (or the save under way), so it is saved as a resumable checkpoint and
+ * the program exits with 128 + the signal's number (130, 143). A second signal while it stops,
+ * or any after training is saved (sampling, plots), exits at once: every file is written
+ * atomically, so none is ever half-written, and the last complete save stays.
+ */
+class Interrupter {
+  readonly #controller = new AbortController();
+  readonly #listeners: [Deno.Signal, () => void][] = [];
+  #phase: "training" | "done" = "training";
+  signalName: Deno.Signal = "SIGINT";
+
+  constructor(private readonly out: OutDir) {
+    for (const name of ["SIGINT", "SIGTERM"] as const) {
+      const listener = () => this.#onSignal(name);
+      try {
+        Deno.addSignalListener(name, listener);
+        this.#listeners.push([name, listener]);
+      } catch {
+        // a signal this platform cannot listen for (SIGTERM on Windows)
+      }
+    }
+  }
+
+  /** Aborted when a signal asks the run to stop. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** The exit code for the signal received. */
+  get exitCode(): number {
+    return this.signalName === "SIGTERM" ? 143 : 130;
+  }
+
+  /** Training is over and saved: a signal now exits at once. */
+  trained(): void {
+    this.#phase = "done";
+  }
+
+  /** Stops listening. */
+  dispose(): void {
+    for (const [name, listener] of this.#listeners) Deno.removeSignalListener(name, listener);
+  }
+
+  #onSignal(name: Deno.Signal): void {
+    if (this.#phase !== "done" && !this.#controller.signal.aborted) {
+      // The first signal while training (or saving along the way): stop after this step.
+      this.signalName = name;
+      this.#controller.abort();
+      return;
+    }
+    const where = `${this.out.dir}/checkpoint.json`;
+    console.error(
+      this.#phase === "done"
+        ? `error: interrupted by ${name} after training; the run is saved in ${where} ` +
+          `(sample from it with deno task sample --checkpoint ${where})`
+        : `error: interrupted by ${name} again while stopping; the last complete save is ${where}`,
+    );
+    this.signalName = name;
+    this.out.release();
+    Deno.exit(this.exitCode);
+  }
+}
+
+/** Checks every flag and reads the checkpoint to resume, so a bad flag never costs a training run. */
+async function planRun(flags: Flags): Promise<Plan> {
+  const outDir = flags.out ?? flags.resume;
+  if (flags["stop-at"] !== undefined && outDir === undefined) {
+    throw new UsageError("--stop-at needs --out DIR to save the checkpoint in; add --out DIR");
+  }
+  for (
+    const [name, what] of [["plots", "the plots"], ["force", "the run"], ["save-every", "the run"]] as const
+  ) {
+    if (flags[name] !== undefined && outDir === undefined) {
+      throw new UsageError(`--${name} needs --out DIR to write ${what} in; add --out DIR`);
+    }
+  }
+  const saveEvery = flags["save-every"];
+  if (saveEvery !== undefined && saveEvery < 0) {
+    throw new UsageError(`--save-every must be 0 (only at the end) or a number of steps, got ${saveEvery}`);
+  }
+  const plan = { stopAt: flags["stop-at"], outDir, saveEvery, force: flags.force === true };
+  if (flags.resume === undefined) return { ...plan, config: newRunConfig(flags) };
+  const fixed = FIXED_FLAGS.find((name) => flags[name] !== undefined);
+  if (fixed !== undefined) {
     throw new UsageError(
-      `cannot create output directory ${dir}: ${(err as Error).message}; pick another --out`,
+      `--${fixed} cannot change when resuming: the run keeps its checkpoint's settings; drop --${fixed}`,
     );
   }
+  const checkpoint = await loadCheckpoint(`${flags.resume}/checkpoint.json`);
+  const was = checkpoint.experiment;
+  const config = experimentConfig({
+    ...was,
+    dataPath: flags.data ?? was.dataPath,
+    sample: {
+      temperature: flags.temperature ?? was.sample.temperature,
+      numSamples: flags.samples ?? was.sample.numSamples,
+    },
+    engine: flags.engine === undefined ? was.engine : engineName(flags.engine),
+  });
+  return { ...plan, config, resume: { dir: flags.resume, checkpoint } };
 }
 
-if (import.meta.main) await runCli(() => main(Deno.args));
+/** The config of a new run: the reference run with the flags given. */
+function newRunConfig(flags: Flags): ExperimentConfig {
+  const valFraction = flags["val-fraction"];
+  if (valFraction === undefined && (flags["val-every"] !== undefined || flags["val-docs"] !== undefined)) {
+    throw new UsageError("--val-every and --val-docs need --val-fraction F to hold documents out; add it");
+  }
+  return experimentConfig({
+    seed: flags.seed,
+    dataPath: flags.data ?? DEFAULT_DATA_PATH,
+    model: {
+      nEmbd: flags["n-embd"],
+      nHead: flags["n-head"],
+      nLayer: flags["n-layer"],
+      blockSize: flags["block-size"],
+    },
+    train: { steps: flags.steps, learningRate: flags.lr, batchSize: flags["batch-size"] },
+    sample: { temperature: flags.temperature, numSamples: flags.samples },
+    validation: valFraction === undefined
+      ? null
+      : { fraction: valFraction, every: flags["val-every"], maxDocs: flags["val-docs"] },
+    engine: engineName(flags.engine ?? DEFAULT_ENGINE),
+  });
+}
+
+/**
+ * What the run prints as it goes: stdout carries exactly microgpt.py's lines (plus val loss
+ * lines when asked for), so a stopped run's stdout followed by its resumed run's is the
+ * uninterrupted run's stdout.
+ */
+function printers(plan: Plan): Pick<RunOptions, "onStart" | "onStep" | "onValidation"> {
+  const stepWidth = 4;
+  const stepText = (step: number, numSteps: number) =>
+    `step ${formatInt(step, stepWidth)} / ${formatInt(numSteps, stepWidth)}`;
+  return {
+    onStart: (info) => {
+      if (plan.resume) {
+        console.error(
+          `resuming ${plan.resume.dir}/checkpoint.json at step ${info.startStep} / ${info.numSteps}`,
+        );
+        return;
+      }
+      console.log(`num docs: ${info.numDocs}`);
+      if (plan.config.validation) {
+        console.log(`train docs: ${info.numTrainDocs}, val docs: ${info.numValDocs}`);
+      }
+      console.log(`vocab size: ${info.vocabSize}`);
+      console.log(`num params: ${info.numParams}`);
+    },
+    onStep: ({ step, numSteps, loss }) => {
+      console.log(`${stepText(step + 1, numSteps)} | loss ${formatFixed(loss, 4)}`);
+    },
+    onValidation: ({ step, numSteps, loss }) => {
+      console.log(`${stepText(step, numSteps)} | val loss ${formatFixed(loss, 4)}`);
+    },
+  };
+}
+
+if (import.meta.main) await runCli(() => main(Deno.args), FLAGS);

@@ -29,8 +29,10 @@ export class Adam {
   readonly m: Float64Array;
   /** Second moment per parameter. */
   readonly v: Float64Array;
+  /** Learning rate, betas and eps. */
   readonly config: AdamConfig;
 
+  /** Zero moments for `numParams` parameters; settings not given are microgpt's. */
   constructor(numParams: number, config: Partial<AdamConfig> = {}) {
     this.m = new Float64Array(numParams);
     this.v = new Float64Array(numParams);
@@ -49,27 +51,29 @@ export class Adam {
 
   /**
    * One update of step `step` (0-based) of a `numSteps` schedule, for parameters held as
-   * `Value`s: moves each `data` and zeroes each `grad`.
+   * `Value`s: moves each `data` and zeroes each `grad` (the same numbers as `stepArrays`).
    */
   step(params: readonly Value[], step: number, numSteps: number): void {
-    const { beta1, beta2, epsAdam } = this.config;
-    const lrT = this.learningRateAt(step, numSteps);
-    const m = this.m;
-    const v = this.v;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i];
-      const g = p.grad;
-      m[i] = beta1 * m[i] + (1 - beta1) * g;
-      v[i] = beta2 * v[i] + (1 - beta2) * g ** 2;
-      const mHat = m[i] / (1 - beta1 ** (step + 1));
-      const vHat = v[i] / (1 - beta2 ** (step + 1));
-      p.data -= lrT * mHat / (vHat ** 0.5 + epsAdam);
+    const data = Float64Array.from(params, (p) => p.data);
+    const grad = Float64Array.from(params, (p) => p.grad);
+    this.stepArrays(data, grad, step, numSteps);
+    params.forEach((p, i) => {
+      p.data = data[i];
       p.grad = 0;
-    }
+    });
   }
 
-  /** The same update for parameters held in flat arrays (the fast engine's layout). */
+  /**
+   * One update for parameters held in flat arrays (`grad[i]` is d(loss)/d(`data[i]`)): moves
+   * `data` and zeroes `grad`. microgpt's update, parameter by parameter:
+   * `m = b1*m + (1-b1)*g`, `v = b2*v + (1-b2)*g^2`, bias-corrected, `p -= lr_t * mHat / (sqrt(vHat) + eps)`.
+   */
   stepArrays(data: Float64Array, grad: Float64Array, step: number, numSteps: number): void {
+    if (data.length !== this.m.length || grad.length !== this.m.length) {
+      throw new RangeError(
+        `Adam holds ${this.m.length} moments, got ${data.length} weights and ${grad.length} grads`,
+      );
+    }
     const { beta1, beta2, epsAdam } = this.config;
     const lrT = this.learningRateAt(step, numSteps);
     const m = this.m;

@@ -37,3 +37,42 @@ export function formatFixed(x: number, digits: number): string {
 export function formatInt(n: number, width: number): string {
   return String(n).padStart(width, " ");
 }
+
+/** Options of `formatTable`. */
+export interface TableOptions {
+  /** Per column, or for all: `left` pads after the text, `right` before it (default `left`). */
+  align?: "left" | "right" | readonly ("left" | "right")[];
+  /** A line of dashes under the header (default false). */
+  rule?: boolean;
+}
+
+/**
+ * A text table: each column as wide as its widest cell, columns two spaces apart, no
+ * trailing spaces. The notebooks' tables, the sweep's results and the benchmark use it.
+ *
+ * @example
+ * ```ts
+ * import { formatTable } from "./format.ts";
+ * console.log(formatTable(["name", "loss"], [["emma", "2.5"], ["al", "10"]], { align: ["left", "right"], rule: true }));
+ * // name  loss
+ * // ----  ----
+ * // emma   2.5
+ * // al      10
+ * ```
+ */
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  options: TableOptions = {},
+): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const alignOf = (c: number) =>
+    typeof options.align === "string" ? options.align : options.align?.[c] ?? "left";
+  const line = (cells: readonly string[]) =>
+    cells.map((cell, c) => alignOf(c) === "right" ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))
+      .join("  ").trimEnd();
+  const lines = [line(header)];
+  if (options.rule) lines.push(line(widths.map((w) => "-".repeat(w))));
+  for (const row of rows) lines.push(line(row));
+  return lines.join("\n");
+}

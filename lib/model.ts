@@ -7,19 +7,27 @@
  */
 
 import { type GPTConfig, headDim, validateGPTConfig } from "./config.ts";
+import { requireModelFits } from "./memory.ts";
+import { LAYER_MATRICES, type LayerMatrix, layerName, parameterShapes } from "./parameters.ts";
 import type { Random } from "./random.ts";
 import { sum, Value } from "./value.ts";
 
 /** A weight matrix: `nout` rows of `nin` values; `linear` maps [nin] to [nout]. */
 export type Matrix = Value[][];
 
-/** The weights of one transformer layer. */
+/** The weights of one transformer layer (their order and names: `LAYER_MATRICES`). */
 export interface LayerWeights {
+  /** The queries' projection. */
   attnWq: Matrix; // [nEmbd][nEmbd]
+  /** The keys' projection. */
   attnWk: Matrix; // [nEmbd][nEmbd]
+  /** The values' projection. */
   attnWv: Matrix; // [nEmbd][nEmbd]
+  /** The attention output's projection. */
   attnWo: Matrix; // [nEmbd][nEmbd]
+  /** The MLP's first layer (widens 4x). */
   mlpFc1: Matrix; // [4*nEmbd][nEmbd]
+  /** The MLP's second layer (back to nEmbd). */
   mlpFc2: Matrix; // [nEmbd][4*nEmbd]
 }
 
@@ -111,6 +119,7 @@ export class KVCache {
    */
   readonly attention: number[][][][] | null; // [nLayer][nHead][T][t+1]
 
+  /** An empty cache for a model of shape `config`; `recordAttention` keeps every attention weight. */
   constructor(config: GPTConfig, options: { recordAttention?: boolean } = {}) {
     this.keys = Array.from({ length: config.nLayer }, () => []);
     this.values = Array.from({ length: config.nLayer }, () => []);
@@ -122,6 +131,16 @@ export class KVCache {
   /** How many positions are cached. */
   get length(): number {
     return this.keys[0].length;
+  }
+}
+
+/** Throws a RangeError unless `vocabSize` is a whole number of at least 1 (`BOS` alone). */
+function checkVocabSize(vocabSize: number): void {
+  if (!Number.isSafeInteger(vocabSize) || vocabSize < 1) {
+    throw new RangeError(
+      `vocabSize must be a whole number of tokens, at least 1 (the characters and BOS), got ${vocabSize}; ` +
+        "pass tokenizer.vocabSize",
+    );
   }
 }
 
@@ -141,9 +160,10 @@ export class KVCache {
  * ```
  */
 export class GPT {
-  /** Every parameter, in microgpt's order: wte, wpe, lm_head, then each layer's six matrices. */
+  /** Every parameter, in microgpt's order (`parameterShapes`): wte, wpe, lm_head, then each layer's six matrices. */
   readonly parameters: Value[];
 
+  /** A model from its matrices (`GPT.init` and `GPT.fromMatrices` make them in order). */
   constructor(
     readonly config: GPTConfig,
     readonly vocabSize: number,
@@ -153,44 +173,79 @@ export class GPT {
     readonly layers: LayerWeights[], // [nLayer]
   ) {
     validateGPTConfig(config);
+    checkVocabSize(vocabSize);
     this.parameters = this.stateDict().flatMap(([, m]) => m.flat());
+  }
+
+  /**
+   * A model whose matrices come from `matrixOf(name, rows, cols)`, asked for in parameter
+   * order (`parameterShapes`); each must have that shape.
+   */
+  static fromMatrices(
+    config: GPTConfig,
+    vocabSize: number,
+    matrixOf: (name: string, rows: number, cols: number) => Matrix,
+  ): GPT {
+    validateGPTConfig(config);
+    checkVocabSize(vocabSize);
+    requireModelFits(config, vocabSize);
+    const matrices = new Map<string, Matrix>();
+    for (const [name, rows, cols] of parameterShapes(config, vocabSize)) {
+      const m = matrixOf(name, rows, cols);
+      if (m.length !== rows || m.some((row) => row.length !== cols)) {
+        throw new RangeError(`matrix ${name} must be ${rows} x ${cols}`);
+      }
+      matrices.set(name, m);
+    }
+    const layers = Array.from({ length: config.nLayer }, (_, l): LayerWeights => {
+      const m = (field: LayerMatrix): Matrix => matrices.get(layerName(l, field))!;
+      return {
+        attnWq: m("attnWq"),
+        attnWk: m("attnWk"),
+        attnWv: m("attnWv"),
+        attnWo: m("attnWo"),
+        mlpFc1: m("mlpFc1"),
+        mlpFc2: m("mlpFc2"),
+      };
+    });
+    return new GPT(
+      config,
+      vocabSize,
+      matrices.get("wte")!,
+      matrices.get("wpe")!,
+      matrices.get("lm_head")!,
+      layers,
+    );
   }
 
   /** Fresh random weights, drawn in microgpt's order (which fixes every random draw). */
   static init(config: GPTConfig, vocabSize: number, rng: Random): GPT {
-    validateGPTConfig(config);
-    const { nEmbd, blockSize, nLayer } = config;
-    const wte = matrix(vocabSize, nEmbd, rng);
-    const wpe = matrix(blockSize, nEmbd, rng);
-    const lmHead = matrix(vocabSize, nEmbd, rng);
-    const layers: LayerWeights[] = [];
-    for (let l = 0; l < nLayer; l++) {
-      layers.push({
-        attnWq: matrix(nEmbd, nEmbd, rng),
-        attnWk: matrix(nEmbd, nEmbd, rng),
-        attnWv: matrix(nEmbd, nEmbd, rng),
-        attnWo: matrix(nEmbd, nEmbd, rng),
-        mlpFc1: matrix(4 * nEmbd, nEmbd, rng),
-        mlpFc2: matrix(nEmbd, 4 * nEmbd, rng),
-      });
-    }
-    return new GPT(config, vocabSize, wte, wpe, lmHead, layers);
+    return GPT.fromMatrices(config, vocabSize, (_, rows, cols) => matrix(rows, cols, rng));
   }
 
-  /** The named matrices with microgpt's names (`wte`, `layer0.attn_wq`, ...), in order. */
+  /** The named matrices with microgpt's names (`wte`, `layer0.attn_wq`, ...), in parameter order. */
   stateDict(): [string, Matrix][] {
     const entries: [string, Matrix][] = [["wte", this.wte], ["wpe", this.wpe], ["lm_head", this.lmHead]];
     this.layers.forEach((layer, l) => {
-      entries.push(
-        [`layer${l}.attn_wq`, layer.attnWq],
-        [`layer${l}.attn_wk`, layer.attnWk],
-        [`layer${l}.attn_wv`, layer.attnWv],
-        [`layer${l}.attn_wo`, layer.attnWo],
-        [`layer${l}.mlp_fc1`, layer.mlpFc1],
-        [`layer${l}.mlp_fc2`, layer.mlpFc2],
-      );
+      for (const [field, name] of LAYER_MATRICES) entries.push([`layer${l}.${name}`, layer[field]]);
     });
     return entries;
+  }
+
+  /** Every parameter's value in parameter order, written into `out` (a new array by default). */
+  getWeights(out: Float64Array = new Float64Array(this.parameters.length)): Float64Array {
+    const params = this.parameters;
+    for (let i = 0; i < params.length; i++) out[i] = params[i].data;
+    return out;
+  }
+
+  /** Sets every parameter's value from `weights`, in parameter order (grads are left as they are). */
+  setWeights(weights: ArrayLike<number>): void {
+    const params = this.parameters;
+    if (weights.length !== params.length) {
+      throw new RangeError(`the model has ${params.length} parameters, got ${weights.length} weights`);
+    }
+    for (let i = 0; i < params.length; i++) params[i].data = weights[i];
   }
 
   /**

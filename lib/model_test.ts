@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { DEFAULT_CONFIG, type GPTConfig } from "./config.ts";
 import { GPT, KVCache, linear, rmsnorm, softmax } from "./model.ts";
 import { Random } from "./random.ts";
-import { documentLoss } from "./train.ts";
+import { parameterName, parameterShapes } from "./parameters.ts";
+import { documentLoss } from "./value_engine.ts";
 import { Value } from "./value.ts";
 
 Deno.test("GPT.init: shapes, count and draw order of microgpt", () => {
@@ -24,6 +25,42 @@ Deno.test("GPT.init: shapes, count and draw order of microgpt", () => {
   const rng = new Random(42);
   assert.ok(model.parameters.every((p) => p.data === rng.gauss(0, 0.08)));
   assert.equal(GPT.init({ ...DEFAULT_CONFIG, nLayer: 2 }, 27, new Random(1)).parameters.length, 4192 + 3072);
+});
+
+Deno.test("GPT.fromMatrices, stateDict and the flat weights follow parameterShapes", async (t) => {
+  const config: GPTConfig = { nEmbd: 8, nHead: 2, nLayer: 2, blockSize: 4 };
+  const model = GPT.init(config, 6, new Random(7));
+  await t.step("stateDict is the layout table, matrix by matrix", () => {
+    assert.deepEqual(
+      model.stateDict().map(([name, m]) => [name, m.length, m[0].length]),
+      parameterShapes(config, 6),
+    );
+  });
+  await t.step("a model rebuilt from its state dict has the same weights, in the same order", () => {
+    const state = new Map(model.stateDict());
+    const copy = GPT.fromMatrices(config, 6, (name) => state.get(name)!);
+    assert.deepEqual(copy.getWeights(), model.getWeights());
+    assert.equal(copy.layers[1].mlpFc2, model.layers[1].mlpFc2);
+  });
+  await t.step("setWeights writes back what getWeights read", () => {
+    const w = model.getWeights();
+    w[5] = 0.25;
+    model.setWeights(w);
+    assert.equal(model.parameters[5].data, 0.25);
+    assert.throws(() => model.setWeights([1, 2]), /the model has \d+ parameters, got 2 weights/);
+  });
+  await t.step("a matrix of the wrong shape is refused, by name", () => {
+    assert.throws(
+      () =>
+        GPT.fromMatrices(
+          config,
+          6,
+          (name, rows, cols) =>
+            name === "wpe" ? [] : [...Array(rows)].map(() => [...Array(cols)].map(() => new Value(0))),
+        ),
+      /matrix wpe must be 4 x 8/,
+    );
+  });
 });
 
 Deno.test("softmax, rmsnorm and linear compute the right numbers", () => {
@@ -85,7 +122,10 @@ Deno.test("whole-model gradient check: backward matches central differences for 
         p.data = saved;
         const numeric = (plus - minus) / (2 * h);
         const err = Math.abs(p.grad - numeric) / Math.max(1e-3, Math.abs(numeric) + Math.abs(p.grad));
-        if (err > worst) [worst, worstAt] = [err, `param ${index}: backward ${p.grad}, numeric ${numeric}`];
+        if (err > worst) {
+          const name = parameterName(config, vocabSize, index);
+          [worst, worstAt] = [err, `${name}: backward ${p.grad}, numeric ${numeric}`];
+        }
       }
       assert.ok(worst < 1e-5, `largest relative difference ${worst.toExponential(2)} at ${worstAt}`);
       assert.ok(model.parameters.some((p) => Math.abs(p.grad) > 1e-3), "gradients should not all be tiny");

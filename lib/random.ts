@@ -59,6 +59,7 @@ export class Random {
     this.gaussNext = null;
   }
 
+  /** MT19937's `init_genrand`: the state from one 32-bit seed. */
   private initGenrand(s: number): void {
     const mt = this.mt;
     mt[0] = s >>> 0;
@@ -70,6 +71,7 @@ export class Random {
     this.index = N;
   }
 
+  /** MT19937's `init_by_array`: the state from a key of 32-bit words (what `seed` uses). */
   private initByArray(key: number[]): void {
     const mt = this.mt;
     this.initGenrand(19650218);
@@ -157,8 +159,11 @@ export class Random {
     return r;
   }
 
-  /** Shuffles `items` in place, like `random.shuffle` (Fisher-Yates from the end). */
-  shuffle<T>(items: T[]): void {
+  /**
+   * Shuffles `items` (an array, or a typed array of indexes) in place, like `random.shuffle`
+   * (Fisher-Yates from the end). The draws depend only on the length.
+   */
+  shuffle<T>(items: { length: number; [index: number]: T }): void {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.randbelow(i + 1);
       const tmp = items[i];
@@ -203,6 +208,23 @@ export class Random {
   /** A copy of the generator's full state. */
   getState(): RandomState {
     return { mt: Array.from(this.mt), index: this.index, gaussNext: this.gaussNext };
+  }
+
+  /**
+   * A second generator in this one's state: both then draw the same numbers, independently.
+   *
+   * @example
+   * ```ts
+   * import { Random } from "./random.ts";
+   * const a = new Random(42);
+   * const b = a.clone();
+   * console.log(a.random() === b.random()); // true
+   * ```
+   */
+  clone(): Random {
+    const copy = new Random(0);
+    copy.setState(this.getState());
+    return copy;
   }
 
   /** Restores a state from `getState()`; the generator then continues exactly from there. */

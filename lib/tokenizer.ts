@@ -26,6 +26,7 @@ export class Tokenizer {
   readonly bos: number;
   private readonly ids: Map<string, number>;
 
+  /** A tokenizer with the vocabulary `chars` (distinct characters, in token-id order). */
   constructor(chars: readonly string[]) {
     this.chars = [...chars];
     this.bos = this.chars.length;

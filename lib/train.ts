@@ -1,46 +1,19 @@
 /**
- * Training: one document per step, the average next-token loss over its positions,
- * backward, and an Adam update; each step's loss is reported to a callback so the CLI,
- * the notebooks and the experiments share one loop.
+ * Training, microgpt's loop: each step picks the next document (or the next `batchSize` of
+ * them), computes its loss and the gradient, lets Adam update the weights and reports the
+ * loss. One `Trainer` drives any `Engine`, so the CLI, the notebooks and the experiments share
+ * one loop.
  *
  * @module
  */
 
 import { Adam } from "./adam.ts";
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig, validateTrainConfig } from "./config.ts";
-import { UsageError } from "./errors.ts";
-import { FastEngine } from "./fast_engine.ts";
-import { GPT, KVCache, softmax } from "./model.ts";
-import { sum, type Value } from "./value.ts";
-
-/**
- * The loss of one document (token ids `[BOS, ..., BOS]`): the mean over positions of
- * `-log p(next token)`, as a graph node ready for `backward()`. At most `blockSize`
- * positions are used.
- *
- * @example
- * ```ts
- * import { DEFAULT_CONFIG } from "./config.ts";
- * import { documentLoss } from "./train.ts";
- * import { GPT } from "./model.ts";
- * import { Random } from "./random.ts";
- * const model = GPT.init(DEFAULT_CONFIG, 27, new Random(42));
- * const loss = documentLoss(model, [26, 4, 12, 12, 0, 26]); // "emma"
- * console.log(loss.data > 3 && loss.data < 3.6); // true: about ln(27) = 3.30 before training
- * ```
- */
-export function documentLoss(model: GPT, tokens: readonly number[]): Value {
-  const n = Math.min(model.config.blockSize, tokens.length - 1);
-  if (n < 1) throw new RangeError("a document needs at least two tokens ([BOS, BOS] at least)");
-  const cache = new KVCache(model.config);
-  const losses: Value[] = [];
-  for (let pos = 0; pos < n; pos++) {
-    const logits = model.forward(tokens[pos], pos, cache);
-    const probs = softmax(logits);
-    losses.push(probs[tokens[pos + 1]].log().neg());
-  }
-  return sum(losses).mul(1 / n);
-}
+import { batchSizeOf, DEFAULT_TRAIN_CONFIG, type TrainConfig, validateTrainConfig } from "./config.ts";
+import type { DocumentList } from "./corpus.ts";
+import type { Batch, Engine } from "./engine.ts";
+import { ConfigError, UsageError } from "./errors.ts";
+import type { GPT } from "./model.ts";
+import { ValueEngine } from "./value_engine.ts";
 
 /** What a training step reports. */
 export interface StepInfo {
@@ -48,50 +21,23 @@ export interface StepInfo {
   step: number;
   /** Total steps of the schedule. */
   numSteps: number;
-  /** The step's loss (mean over the document's positions), before the update. */
+  /** The step's loss (mean over the document's positions; of a batch, the mean of its documents'), before the update. */
   loss: number;
   /** The learning rate used for the update. */
   learningRate: number;
 }
 
 /**
- * One training step on one document: forward, backward, Adam update. Returns the loss.
- * Throws a UsageError if the loss is not finite (the run diverged).
+ * When a `Trainer` writes its engine's weights back into the model (`adam.m` and `adam.v`
+ * are always current). Nothing to write for the `Value` engine, whose weights are the model's.
+ * - `"every-step"`: before every step the engine reads the model's weights and after it
+ *   writes them back, so the model is the truth between steps (a change to it is trained on).
+ * - `"on-demand"`: the engine keeps the weights between steps and writes them back only on
+ *   `syncModel()`, when the engine is replaced, when `steps()` ends and when the schedule is
+ *   done. Writing 4192 numbers into `Value` objects costs about as much as a fast step at the
+ *   default size, so loops that do not look at the model between steps go nearly twice as fast.
  */
-export function trainStep(
-  model: GPT,
-  adam: Adam,
-  tokens: readonly number[],
-  step: number,
-  numSteps: number,
-): number {
-  const loss = documentLoss(model, tokens);
-  checkLoss(loss.data, step);
-  loss.backward();
-  adam.step(model.parameters, step, numSteps);
-  return loss.data;
-}
-
-/** Throws a UsageError if the loss of `step` (0-based) is not finite: the run diverged. */
-function checkLoss(loss: number, step: number): void {
-  if (!Number.isFinite(loss)) {
-    throw new UsageError(
-      `training diverged: loss is ${loss} at step ${
-        step + 1
-      }; lower the learning rate (--lr) or change the seed`,
-    );
-  }
-}
-
-/**
- * How a step computes the loss and its gradient: `"value"`, the readable scalar autograd
- * graph of `lib/value.ts`, or `"fast"`, `FastEngine`'s flat arrays (the same numbers, about
- * 100 times sooner).
- */
-export type EngineName = "value" | "fast";
-
-/** The engines, for flags and menus. */
-export const ENGINE_NAMES: readonly EngineName[] = ["value", "fast"];
+export type ModelSync = "every-step" | "on-demand";
 
 /** Options of `Trainer` and `train`. */
 export interface TrainOptions extends Partial<TrainConfig> {
@@ -99,28 +45,16 @@ export interface TrainOptions extends Partial<TrainConfig> {
   adam?: Adam;
   /** First step to run (0-based), for resuming; defaults to 0. */
   startStep?: number;
-  /** Which engine computes each step; defaults to `"value"`. */
-  engine?: EngineName;
-  /** When the fast engine's weights go back into the model; defaults to `"every-step"`. */
+  /** The engine that computes each step (of this model); defaults to the model's `ValueEngine`. */
+  engine?: Engine;
+  /** When the engine's weights go back into the model; defaults to `"every-step"`. */
   modelSync?: ModelSync;
 }
 
 /**
- * When a `Trainer` using the fast engine writes its weights back into `model.parameters`
- * (`adam.m` and `adam.v` are always current):
- * - `"every-step"`: before every step the engine reads the model's weights and after it
- *   writes them back, so the model is the truth between steps, as with the Value engine.
- * - `"on-demand"`: the engine keeps the weights between steps and writes them back only on
- *   `syncModel()`, before a Value-engine step, and when `steps()` ends or the schedule is
- *   done. Writing 4192 numbers into `Value` objects costs about as much as the step itself
- *   at the default size, so loops that do not look at the model between steps (the CLI,
- *   benchmarks) go nearly twice as fast.
- */
-export type ModelSync = "every-step" | "on-demand";
-
-/**
- * A training run in progress: model, documents, optimizer and the next step of the
- * schedule. Step `s` trains on document `s % docs.length`, exactly as microgpt.py does.
+ * A training run in progress: model, documents, engine, optimizer and the next step of the
+ * schedule. Step `s` trains on document `s % docs.length`, exactly as microgpt.py does; with
+ * `batchSize` B, on the next B documents (`batchAt`).
  * Drive it one step at a time (`step()`), as an iterator (`for (const s of trainer.steps())`,
  * so a notebook can redraw a plot between steps), or all at once with `train()`.
  *
@@ -136,26 +70,31 @@ export type ModelSync = "every-step" | "on-demand";
  * const model = GPT.init(DEFAULT_CONFIG, tok.vocabSize, new Random(42));
  * const trainer = new Trainer(model, docs.map((d) => tok.encode(d)), { steps: 20 });
  * for (const { step, loss } of trainer.steps(10)) console.log(step, loss.toFixed(4));
- * console.log(trainer.nextStep, trainer.done); // 10 false
+ * console.log(trainer.nextStep, trainer.done, trainer.engine.name); // 10 false value
  * ```
  */
 export class Trainer {
+  /** The schedule and Adam's settings. */
   readonly config: TrainConfig;
+  /** Adam's state: its moments continue across steps (and checkpoints). */
   readonly adam: Adam;
   /** The 0-based step that `step()` runs next; equals `config.steps` when done. */
   nextStep: number;
-  /** The engine of the next step; may change between any two steps. */
-  engine: EngineName;
+  /** When the engine's weights go back into the model. */
   readonly modelSync: ModelSync;
-  private fastEngine: FastEngine | null = null;
-  /** The fast engine holds the model's current weights (no need to read them again). */
-  private fastHoldsWeights = false;
-  /** The fast engine's weights are newer than the model's (only with `"on-demand"`). */
-  private modelStale = false;
+  #engine: Engine;
+  /** The engine holds the model's current weights (no need to load them again). */
+  #engineLoaded = false;
+  /** The engine's weights are newer than the model's. */
+  #modelStale = false;
 
+  /**
+   * A run of `model` on `docs` (each encoded as `[BOS, ..., BOS]`: an array of them, or a
+   * `Corpus`), at step `options.startStep` (0).
+   */
   constructor(
     readonly model: GPT,
-    readonly docs: readonly (readonly number[])[],
+    readonly docs: DocumentList,
     options: TrainOptions = {},
   ) {
     this.config = {
@@ -164,18 +103,42 @@ export class Trainer {
       beta1: options.beta1 ?? DEFAULT_TRAIN_CONFIG.beta1,
       beta2: options.beta2 ?? DEFAULT_TRAIN_CONFIG.beta2,
       epsAdam: options.epsAdam ?? DEFAULT_TRAIN_CONFIG.epsAdam,
+      batchSize: options.batchSize ?? 1,
     };
     validateTrainConfig(this.config);
     if (docs.length === 0) {
       throw new UsageError("no documents to train on; the data file needs at least one line");
     }
     this.adam = options.adam ?? new Adam(model.parameters.length, this.config);
+    if (this.adam.m.length !== model.parameters.length) {
+      throw new RangeError(
+        `the Adam state holds ${this.adam.m.length} moments but the model has ${model.parameters.length} ` +
+          "parameters: it belongs to another model; pass new Adam(model.parameters.length) or that model's own",
+      );
+    }
     this.nextStep = options.startStep ?? 0;
-    this.engine = options.engine ?? "value";
+    this.#engine = this.#checkEngine(options.engine ?? new ValueEngine(model));
     this.modelSync = options.modelSync ?? "every-step";
     if (!Number.isInteger(this.nextStep) || this.nextStep < 0 || this.nextStep > this.config.steps) {
       throw new RangeError(`startStep must be in 0..${this.config.steps}, got ${this.nextStep}`);
     }
+  }
+
+  /** The engine of the next step. It may be replaced between any two steps (with one of the same model). */
+  get engine(): Engine {
+    return this.#engine;
+  }
+
+  set engine(engine: Engine) {
+    this.syncModel();
+    this.#engine = this.#checkEngine(engine);
+  }
+
+  #checkEngine(engine: Engine): Engine {
+    if (engine.model !== this.model) {
+      throw new RangeError("the engine computes another model than the trainer's");
+    }
+    return engine;
   }
 
   /** True when every step of the schedule has run. */
@@ -183,46 +146,47 @@ export class Trainer {
     return this.nextStep >= this.config.steps;
   }
 
-  /** Runs the next step and reports it. */
+  /** Runs the next step and reports it: microgpt's loop body. */
   step(): StepInfo {
     if (this.done) throw new RangeError(`training is done: all ${this.config.steps} steps have run`);
     const step = this.nextStep;
     const numSteps = this.config.steps;
-    const tokens = this.docs[step % this.docs.length];
+    const batch = this.batchAt(step); // microgpt's [docs[step % docs.length]] when batchSize is 1
+    this.#loadEngine();
+    const loss = this.#engine.lossAndGradient(batch); // forward and backward
+    checkLoss(loss, step);
     const learningRate = this.adam.learningRateAt(step, numSteps);
-    let loss: number;
-    if (this.engine === "fast") {
-      loss = this.fastStep(tokens, step, numSteps);
-    } else {
-      this.syncModel();
-      loss = trainStep(this.model, this.adam, tokens, step, numSteps);
-    }
+    this.#engine.update(this.adam, step, numSteps); // Adam, with the learning rate decayed linearly
     this.nextStep++;
-    if (this.done) this.syncModel();
+    this.#modelStale = true;
+    if (this.modelSync === "every-step" || this.done) this.syncModel();
     return { step, numSteps, loss, learningRate };
   }
 
-  private fastStep(tokens: readonly number[], step: number, numSteps: number): number {
-    const fast = this.fastEngine ??= new FastEngine(this.model);
-    if (this.modelSync === "every-step" || !this.fastHoldsWeights) fast.loadWeights();
-    this.fastHoldsWeights = true;
-    const loss = fast.lossAndGradient(tokens);
-    checkLoss(loss, step);
-    fast.applyAdam(this.adam, step, numSteps);
-    if (this.modelSync === "every-step") fast.storeWeights();
-    else this.modelStale = true;
-    return loss;
+  /**
+   * The documents step `step` trains on: with batch size B, documents `step*B .. step*B+B-1`,
+   * wrapping around the list (so B = 1 is microgpt's `docs[step % docs.length]`, and every
+   * document comes round once per `docs.length / B` steps).
+   */
+  batchAt(step: number): Batch {
+    const B = batchSizeOf(this.config);
+    return Array.from({ length: B }, (_, b) => this.docs.at((step * B + b) % this.docs.length)!);
+  }
+
+  #loadEngine(): void {
+    if (this.#engineLoaded) return;
+    this.#engine.loadWeights();
+    this.#engineLoaded = true;
   }
 
   /**
-   * Writes the fast engine's weights into `model.parameters` if they are newer (only ever
-   * the case with `modelSync: "on-demand"`); the next fast step reads the model again, so
-   * changes made to it in between are kept.
+   * Writes the engine's weights into `model.parameters` if they are newer; the next step
+   * reads the model again, so changes made to it in between are trained on.
    */
   syncModel(): void {
-    if (this.modelStale) this.fastEngine?.storeWeights();
-    this.modelStale = false;
-    this.fastHoldsWeights = false;
+    if (this.#modelStale) this.#engine.storeWeights();
+    this.#modelStale = false;
+    this.#engineLoaded = false;
   }
 
   /** Runs steps until `stopStep` (exclusive; default: the end of the schedule), yielding each. */
@@ -233,6 +197,19 @@ export class Trainer {
     } finally {
       this.syncModel();
     }
+  }
+}
+
+/** Throws a ConfigError if the loss of `step` (0-based) is not finite: the run diverged. */
+function checkLoss(loss: number, step: number): void {
+  if (!Number.isFinite(loss)) {
+    throw new ConfigError(
+      ["learningRate", "seed"],
+      (n) =>
+        `training diverged: loss is ${loss} at step ${step + 1}; lower the learning rate (${
+          n("learningRate")
+        }) or change the seed (${n("seed")})`,
+    );
   }
 }
 
@@ -264,7 +241,7 @@ export interface TrainResult {
  */
 export function train(
   model: GPT,
-  docs: readonly (readonly number[])[],
+  docs: DocumentList,
   options: TrainOptions & { stopStep?: number; onStep?: (info: StepInfo) => void } = {},
 ): TrainResult {
   const trainer = new Trainer(model, docs, options);

@@ -140,6 +140,7 @@ export class Value {
     return `Value(data=${this.data}, grad=${this.grad})`;
   }
 
+  /** How Deno's `console.log` and the REPL show a Value: `toString()`. */
   [Symbol.for("Deno.customInspect")](): string {
     return this.toString();
   }

@@ -11,8 +11,8 @@
 
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { CHROMIUM_ARGS, findChromium, PlotRenderer, savePlot } from "../lib/export.ts";
-import { attentionFigure, BOS_LABEL, lossCurveFigure, tokenLabels } from "../lib/figures.ts";
+import { CHROMIUM_ARGS, findChromium, PlotRenderer, savePlot } from "../lib/plot/export.ts";
+import { attentionFigure, BOS_LABEL, lossCurveFigure, tokenLabels } from "../lib/plot/figures.ts";
 import { GPT } from "../lib/model.ts";
 import { Random } from "../lib/random.ts";
 import { sampleName } from "../lib/sample.ts";

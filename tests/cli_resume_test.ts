@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { assertSameText, assertUsageError, type CliOutput as Output, ROOT, runScript } from "./cli.ts";
 
-const REFERENCE = `${ROOT}../shared/reference/names-seed42-steps1000.txt`;
+const REFERENCE = `${ROOT}tests/fixtures/names-seed42-steps1000.txt`;
 
 const cli = runScript;
 
@@ -104,6 +104,29 @@ Deno.test("CLI: resume equivalence at several stop points (fast engine)", async 
       assert.deepEqual(record.timings.segments.map((s: { engine: string }) => s.engine), ["value", "value"]);
     });
     await t.step(
+      "with --batch-size 4 on the tensor engine: the checkpoint keeps the batch size",
+      async () => {
+        const batched = [
+          "--engine",
+          "tensor",
+          "--batch-size",
+          "4",
+          "--steps",
+          "30",
+          "--seed",
+          "7",
+          "--samples",
+          "5",
+        ];
+        const uninterrupted = (await ok("cli/train.ts", batched)).stdout;
+        const a = await ok("cli/train.ts", [...batched, "--stop-at", "12", "--out", `${dir}/batched`]);
+        const b = await ok("cli/train.ts", ["--resume", `${dir}/batched`]);
+        assertSameText(a.stdout + b.stdout, uninterrupted, "--batch-size 4, stop at 12");
+        const record = JSON.parse(await Deno.readTextFile(`${dir}/batched/run.json`));
+        assert.equal(record.config.train.batchSize, 4);
+      },
+    );
+    await t.step(
       "in three legs, with --stop-at on the resumed run and output to another directory",
       async () => {
         const a = await ok("cli/train.ts", [...steps, "--stop-at", "100", "--out", `${dir}/leg1`]);
@@ -150,6 +173,12 @@ Deno.test("CLI: --stop-at, --resume and --out mistakes are one-line errors", asy
         /--seed cannot change when resuming/,
       ],
       [
+        "changing the batch size on resume",
+        ["--resume", `${dir}/run`, "--batch-size", "4"],
+        /--batch-size cannot change when resuming/,
+      ],
+      ["--batch-size 0", ["--batch-size", "0"], /--batch-size must be a positive integer, got 0/],
+      [
         "changing the model on resume",
         ["--resume", `${dir}/run`, "--n-embd", "32"],
         /--n-embd cannot change/,
@@ -159,7 +188,7 @@ Deno.test("CLI: --stop-at, --resume and --out mistakes are one-line errors", asy
         ["--resume", `${dir}/none`],
         /checkpoint not found: .*none\/checkpoint\.json/,
       ],
-      ["unknown engine", ["--engine", "gpu"], /unknown engine 'gpu'; use --engine value or fast/],
+      ["unknown engine", ["--engine", "gpu"], /unknown engine 'gpu'; use --engine value, fast or tensor/],
       ["--val-every alone", ["--val-every", "10"], /--val-every and --val-docs need --val-fraction/],
       [
         "--out on a file",

@@ -83,8 +83,14 @@ Deno.test("CLI: deno task sample", async (t) => {
         /--prefix character "K" is not in the model's vocabulary/,
       );
       await usageError(["--checkpoint", ckpt, "--prefix", "abcdefghijklmnop"], /use at most 15/);
-      await usageError(["--checkpoint", ckpt, "--temperature", "0"], /temperature must be a positive number/);
-      await usageError(["--checkpoint", ckpt, "--samples", "-1"], /--samples to 0 or more/);
+      await usageError(
+        ["--checkpoint", ckpt, "--temperature", "0"],
+        /--temperature must be a number of at least 1e-300/,
+      );
+      await usageError(
+        ["--checkpoint", ckpt, "--samples", "-1"],
+        /--samples must be a non-negative integer, got -1; set --samples to 0 or more/,
+      );
       await usageError(["--checkpoint", ckpt, "--bogus"], /unknown flag --bogus/);
     });
     await t.step("--help", async () => {

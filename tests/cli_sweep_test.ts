@@ -9,7 +9,7 @@ function sweep(args: string[]): Promise<CliOutput> {
 type JsonRecord = Record<string, unknown>;
 
 function withoutTimings(records: JsonRecord[]): JsonRecord[] {
-  return records.map(({ timings: _timings, ...rest }) => rest);
+  return records.map(({ timings: _timings, runId: _runId, ...rest }) => rest);
 }
 
 Deno.test("CLI: deno task sweep", async (t) => {
@@ -73,8 +73,8 @@ Deno.test("CLI: deno task sweep", async (t) => {
           [["--seeds", "a,b"], /--seeds needs integers separated by commas/],
           [["--lr", "0.01,x"], /--lr needs numbers separated by commas, got '0\.01,x'/],
           [["--lr", "1..3"], /--lr takes a comma-separated list, not a range/],
-          [["--n-head", "3"], /must be divisible by n_head \(3\)/],
-          [["--workers", "0"], /workers must be a positive integer/],
+          [["--n-head", "3"], /--n-embd \(16\) must be divisible by --n-head \(3\)/],
+          [["--workers", "0"], /--workers must be a positive integer/],
           [["--engine", "gpu"], /unknown engine 'gpu'/],
         ] as [string[], RegExp][]
       ) {

@@ -67,7 +67,10 @@ Deno.test("CLI: --val-fraction", async (t) => {
     await t.step("bad values are one-line errors", async () => {
       for (
         const [flags, pattern] of [
-          [["--val-fraction", "1"], /between 0 and 1 \(exclusive\), got 1; try --val-fraction 0\.1/],
+          [
+            ["--val-fraction", "1"],
+            /--val-fraction must be between 0 and 1 \(exclusive\), got 1; try --val-fraction 0\.1/,
+          ],
           [["--val-fraction", "0.1", "--val-every", "0"], /--val-every must be a positive integer/],
           [["--val-fraction", "0.1", "--val-docs", "0"], /--val-docs must be a positive integer/],
         ] as [string[], RegExp][]

@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { CHROMIUM_ARGS, findChromium } from "../lib/export.ts";
+import { CHROMIUM_ARGS, findChromium } from "../lib/plot/export.ts";
 
 const TOKEN = "microgpt-frontend-test";
 const FIXTURE = new URL("./fixtures/plots.ipynb", import.meta.url);

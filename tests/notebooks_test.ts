@@ -26,6 +26,7 @@ const WALKTHROUGH = [
   "06_inference",
   "07_experiments",
   "08_efficiency",
+  "09_tensors",
 ];
 
 // Subprocesses and a browser outlive single steps' bookkeeping; the steps clean up themselves.
@@ -34,7 +35,7 @@ const E2E = { sanitizeOps: false, sanitizeResources: false } as const;
 Deno.test("committed notebooks", async (t) => {
   const paths = await resolveNotebooks([]);
 
-  await t.step("are the walkthrough 00-08, in order", () => {
+  await t.step("are the walkthrough 00-09, in order", () => {
     assert.deepEqual(paths, WALKTHROUGH.map((name) => `notebooks/${name}.ipynb`));
   });
 

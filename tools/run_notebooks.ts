@@ -9,7 +9,7 @@
 
 import { runCli } from "../cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
-import { CHROMIUM_ARGS, findChromium } from "../lib/export.ts";
+import { CHROMIUM_ARGS, findChromium } from "../lib/plot/export.ts";
 import {
   cellText,
   type Notebook,
