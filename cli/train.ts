@@ -310,8 +310,8 @@ async function planRun(flags: Flags): Promise<Plan> {
   });
   const engineNote = isEngineName(was.engine) || flags.engine !== undefined
     ? ""
-    : ` (trained by ${FOREIGN_ENGINES[was.engine]}; continuing on the ${config.engine} engine, ` +
-      "--engine picks another)";
+    : `; trained by ${FOREIGN_ENGINES[was.engine]}, it continues on the ${config.engine} engine ` +
+      "(--engine picks another)";
   return { ...plan, config, resume: { dir: flags.resume, checkpoint, engineNote } };
 }
 

@@ -6,28 +6,38 @@ probe file that `microgpt.py verify --probe` reads (its format is in torch/READM
 - Numbers are written as JavaScript's `String(x)` writes them (shortest round-trip digits, `-0`
   kept), arrays of numbers on one line: a checkpoint read and written back is the same bytes.
 - Files are written atomically: to a temporary file in the same directory, flushed, then renamed.
-- Reading checks every field that lib/checkpoint.ts checks, with the same limits; a missing,
-  truncated, corrupt or inconsistent file is one `UsageError` line naming the file and the fix.
+- Reading checks every field that lib/experiment/checkpoint.ts checks, with the same limits; a
+  missing, truncated, corrupt or inconsistent file is one `UsageError` line naming the file and
+  the fix.
+- A checkpoint carries `checksum`: "sha256:" and the SHA-256 of the canonical form of its JSON
+  without that field (`canonical`, the spec in README.md "The checkpoint checksum"). Writing adds
+  it; reading refuses a checkpoint whose contents do not match it (one without it, written before
+  checksums existed, is read unchecked, as our TypeScript reader does).
 
 A checkpoint is handled here as the plain dict of its JSON (TypeScript's field names: `nEmbd`,
 `learningRate`, ...), with counts as `int` and every other number as `float`. Text and dict meet
-in exactly two functions, `encode_checkpoint` and `decode_checkpoint`: an integrity field (a
-checksum) is added by changing those two. This file needs only the standard library.
+in exactly two functions, `encode_checkpoint` and `decode_checkpoint`, which add and check the
+checksum. This file needs only the standard library.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import re
+import struct
 from typing import Any
 
 CHECKPOINT_FORMAT = "microgpt-checkpoint"
 CHECKPOINT_VERSION = 1
 RUN_RECORD_FORMAT = "microgpt-run"
 RUN_RECORD_VERSION = 1
-ENGINE_NAMES = ("value", "fast")  # the engines our TypeScript readers accept (lib/train.ts)
+# The engines a checkpoint or run record may name (lib/experiment/engines.ts): our TypeScript
+# engines, and `torch`, this port, which names every run and stretch of training it does.
+ENGINE_NAMES = ("value", "fast", "tensor", "torch")
+TORCH_ENGINE = "torch"
 MT_WORDS = 624  # words of the Mersenne Twister state
 MAX_SAFE_INTEGER = 2**53 - 1
 RECREATE = "re-create it with deno task train --out DIR (or python3 torch/microgpt.py train --out DIR)"
@@ -108,6 +118,68 @@ def exact_json(value: Any, indent: str = "") -> str:
         ]
         return "{\n" + ",\n".join(items) + "\n" + indent + "}"
     raise TypeError(f"cannot write a {type(value).__name__} as JSON")
+
+
+# --- the canonical form and the checksum -----------------------------------------------
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def canonical_string(s: str) -> str:
+    """A string as JavaScript's `JSON.stringify` writes it (a lone surrogate as `\\udxxx`, as it does)."""
+    text = json.dumps(s, ensure_ascii=False)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def canonical(value: Any) -> str:
+    """
+    The canonical form of a JSON value, which depends only on the value (README.md, "The checkpoint
+    checksum"): `null`/`true`/`false`; a number as the 16 hex digits of its IEEE-754 double,
+    big-endian; a string as JSON writes it; `[a,b]`; `{"key":value,...}` with the keys sorted by
+    code point; no whitespace.
+
+    >>> canonical({"b": [0.5, -0.0], "a": "é"})
+    '{"a":"é","b":[3fe0000000000000,8000000000000000]}'
+    """
+    parts: list[str] = []
+
+    def walk(v: Any) -> None:
+        if v is None:
+            parts.append("null")
+        elif v is True or v is False:
+            parts.append("true" if v else "false")
+        elif isinstance(v, (int, float)):
+            parts.append(struct.pack(">d", v).hex())
+        elif isinstance(v, str):
+            parts.append(canonical_string(v))
+        elif isinstance(v, (list, tuple)):
+            if v and all(type(x) is float or type(x) is int for x in v):  # rows of weights: one pack
+                digits = struct.pack(f">{len(v)}d", *v).hex()
+                parts.append("[" + ",".join(digits[i : i + 16] for i in range(0, len(digits), 16)) + "]")
+                return
+            parts.append("[")
+            for i, x in enumerate(v):
+                if i:
+                    parts.append(",")
+                walk(x)
+            parts.append("]")
+        elif isinstance(v, dict):
+            parts.append("{")
+            for i, key in enumerate(sorted(v)):
+                parts.append(("," if i else "") + canonical_string(key) + ":")
+                walk(v[key])
+            parts.append("}")
+        else:
+            raise TypeError(f"a {type(v).__name__} has no canonical JSON form")
+
+    walk(value)
+    return "".join(parts)
+
+
+def checkpoint_checksum(checkpoint: dict[str, Any]) -> str:
+    """`sha256:` and the SHA-256 of the canonical form of the checkpoint without its `checksum` field."""
+    payload = {key: value for key, value in checkpoint.items() if key != "checksum"}
+    return "sha256:" + hashlib.sha256(canonical(payload).encode("utf-8")).hexdigest()
 
 
 def parse_json(text: str) -> Any:
@@ -253,7 +325,7 @@ def validate_experiment(config: dict[str, Any]) -> None:
                 f"--val-docs must be a positive integer, got {validation['maxDocs']}; try --val-docs 200"
             )
     if config["engine"] not in ENGINE_NAMES:
-        raise UsageError(f"unknown engine '{config['engine']}'; use --engine {' or '.join(ENGINE_NAMES)}")
+        raise UsageError(f"unknown engine '{config['engine']}' (expected one of {', '.join(ENGINE_NAMES)})")
 
 
 def parse_experiment_config(value: Any, source: str) -> dict[str, Any]:
@@ -340,15 +412,20 @@ def matrix_shapes(model: dict[str, int], vocab_size: int) -> list[tuple[str, int
 
 
 def encode_checkpoint(checkpoint: dict[str, Any]) -> str:
-    """A checkpoint dict as the exact text lib/checkpoint.ts writes (ValueError on NaN/inf)."""
-    return exact_json(checkpoint) + "\n"
+    """
+    A checkpoint dict as the exact text lib/experiment/checkpoint.ts writes, its checksum (made
+    again for these contents) last (ValueError on NaN/inf).
+    """
+    payload = {key: value for key, value in checkpoint.items() if key != "checksum"}
+    text = exact_json(payload)  # first: it refuses NaN and infinities, which have no canonical form
+    return text[:-2] + f',\n  "checksum": "{checkpoint_checksum(payload)}"\n}}\n'
 
 
 def decode_checkpoint(text: str, source: str) -> dict[str, Any]:
-    """Checkpoint text to a checked dict; `source` names the file in errors."""
+    """Checkpoint text to a checked dict, its checksum verified; `source` names the file in errors."""
     try:
         value = parse_json(text)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         message = str(err).splitlines()[0]
         raise UsageError(
             f"checkpoint {source} is not valid JSON ({message}): truncated or corrupt; {RECREATE}"
@@ -397,6 +474,22 @@ def check_checkpoint(value: Any, source: str) -> dict[str, Any]:
             f"but this program reads version {CHECKPOINT_VERSION}",
             "use the program version that wrote it, or retrain",
         )
+    if "checksum" in value:  # before anything else is read from it (absent: an older file, unchecked)
+        checksum = value["checksum"]
+        if not isinstance(checksum, str) or not re.fullmatch(r"sha256:[0-9a-f]{64}", checksum):
+            fail('checksum is not "sha256:" and 64 hex digits')
+        try:
+            matches = checkpoint_checksum(value) == checksum
+        except UnicodeEncodeError:
+            matches = False
+        if not matches:
+            fail(
+                "its contents do not match its checksum (the file changed or was corrupted after it was "
+                "written)"
+            )
+    run_id = value.get("runId")
+    if run_id is not None and not isinstance(run_id, str):
+        fail("runId is not a string")
     program = value.get("program")
     if not (
         isinstance(program, dict)
@@ -527,11 +620,14 @@ def check_checkpoint(value: Any, source: str) -> dict[str, Any]:
         and s["endStep"] <= step
         and is_number(s.get("seconds"))
         and s.get("engine") in ENGINE_NAMES
+        and isinstance(s.get("device", ""), str)
+        and is_count(s.get("processes", 1))
         for s in segments
     ):
         fail("history.segments is malformed")
+    segment_keys = ("startStep", "endStep", "seconds", "engine", "device", "processes")
 
-    return {
+    checked = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
         "program": {"name": program["name"], "version": program["version"]},
@@ -544,10 +640,16 @@ def check_checkpoint(value: Any, source: str) -> dict[str, Any]:
         "adam": moments,
         "history": {
             "losses": [float(x) for x in losses],
-            "validationLosses": validation_losses,
-            "segments": segments,
+            "validationLosses": [
+                {"step": int(v["step"]), "loss": float(v["loss"]), "numDocs": int(v["numDocs"])}
+                for v in validation_losses
+            ],
+            "segments": [{key: s[key] for key in segment_keys if key in s} for s in segments],
         },
     }
+    if run_id is not None:
+        checked["runId"] = run_id
+    return checked
 
 
 def python_rng_state(rng: dict[str, Any]) -> tuple[int, tuple[int, ...], float | None]:

@@ -22,17 +22,20 @@ microgpt's own arithmetic in plain Python, which `verify --data` compares with, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import hashlib
 import math
 import os
 import platform
 import random
+import signal
 import socket
 import sys
 import time
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import reference
 from formats import (
@@ -40,6 +43,7 @@ from formats import (
     CHECKPOINT_VERSION,
     RUN_RECORD_FORMAT,
     RUN_RECORD_VERSION,
+    TORCH_ENGINE,
     UsageError,
     checkpoint_rng_state,
     python_rng_state,
@@ -50,6 +54,7 @@ from formats import (
     save_run_record,
     validate_experiment,
 )
+from run_dir import OutDir
 
 try:
     import torch
@@ -69,10 +74,6 @@ PROGRAM_NAME = "microgpt-torch"
 VERSION = "0.1.0"
 INIT_STD = 0.08  # every weight starts as gauss(0, 0.08)
 DEFAULT_DATA = "data/names.txt"
-# Our TypeScript readers (lib/train.ts) accept the engines "value" and "fast" in a checkpoint. A run
-# trained here names "fast" (the engine `deno task train --resume` continues it with); its entries in
-# history.segments also carry `device` and `processes`, which only PyTorch's entries have.
-TS_ENGINE = "fast"
 
 
 # --- settings --------------------------------------------------------------------------
@@ -338,13 +339,18 @@ def make_checkpoint(
     model: GPT,
     adam: Adam,
     history: dict[str, Any],
+    run_id: str | None = None,
 ) -> dict[str, Any]:
-    """A run's state as our checkpoint (see lib/checkpoint.ts): weights and moments as exact doubles."""
+    """
+    A run's state as our checkpoint (see lib/experiment/checkpoint.ts): weights and moments as exact
+    doubles; `run_id` names the run (its checkpoint and record in a directory name the same run).
+    Saving it adds its checksum (formats.encode_checkpoint).
+    """
 
     def flat(tensors: list[torch.Tensor]) -> list[float]:
         return [x for t in tensors for x in t.detach().to("cpu", torch.float64).reshape(-1).tolist()]
 
-    return {
+    checkpoint = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
         "program": {"name": PROGRAM_NAME, "version": VERSION},
@@ -357,6 +363,72 @@ def make_checkpoint(
         "adam": {"m": flat(adam.m), "v": flat(adam.v)},
         "history": history,
     }
+    if run_id is not None:
+        checkpoint["runId"] = run_id
+    return checkpoint
+
+
+# --- stopping on a signal --------------------------------------------------------------
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stopper:
+    """
+    Ctrl-C (SIGINT) or SIGTERM while a run trains, as `deno task train` takes them: the first stops it
+    after the current step, so it is saved (with --out) as a checkpoint that either program continues,
+    and the program exits with 128 + the signal's number (130, 143); a second, or any after training is
+    saved, exits at once (every file is written atomically, so the last complete save stays).
+
+    With several processes they must stop after the same step: each step's one `all_reduce` also
+    carries whether any process was asked to (`average_over_processes`). Under `--procs` the launcher
+    takes the signals and tells its processes through `shared`, a number they all see; under
+    `torchrun` each process takes its own.
+    """
+
+    def __init__(self, shared: Any = None) -> None:
+        self.shared = shared  # a multiprocessing Value("i") (--procs), or None
+        self.own = 0
+        self.saved_path: str | None = None
+        self.trained = False  # training is over and saved: a signal now exits at once
+        self.cleanups: list[Callable[[], None]] = []  # run before exiting at once (the lock, the processes)
+
+    @property
+    def signum(self) -> int:
+        """The number of the first signal received, or 0."""
+        return self.shared.value if self.shared is not None else self.own
+
+    def requested(self) -> bool:
+        return self.signum != 0
+
+    def install(self) -> None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._on_signal)
+
+    def uninstall(self) -> None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.default_int_handler)
+
+    def done(self, saved_path: str | None) -> None:
+        """Training is over (and saved in `saved_path`, if anywhere): a signal now exits at once."""
+        self.trained, self.saved_path = True, saved_path
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        if not self.trained and not self.requested():
+            if self.shared is not None:
+                self.shared.value = signum
+            else:
+                self.own = signum
+            return
+        name = signal.Signals(signum).name
+        if self.trained:
+            where = f"; the run is saved in {self.saved_path}" if self.saved_path else ""
+            print(f"error: interrupted by {name} after training{where}", file=sys.stderr, flush=True)
+        else:
+            print(f"error: interrupted by {name} again while stopping", file=sys.stderr, flush=True)
+        for cleanup in self.cleanups:
+            cleanup()
+        os._exit(128 + signum)
 
 
 # --- training ------------------------------------------------------------------------
@@ -414,7 +486,7 @@ def new_experiment(args: argparse.Namespace) -> dict[str, Any]:
         },
         "sample": {"temperature": flag(args.temperature, 0.5), "numSamples": flag(args.samples, 20)},
         "validation": validation,
-        "engine": TS_ENGINE,
+        "engine": TORCH_ENGINE,
     }
 
 
@@ -442,6 +514,7 @@ def continued_experiment(args: argparse.Namespace, checkpoint: dict[str, Any]) -
     train = {key: value for key, value in was["train"].items() if key != "batchSize"}
     return {
         **was,
+        "engine": TORCH_ENGINE,  # the engine that trains it now
         "dataPath": args.data if args.data is not None else was["dataPath"],
         "train": {
             **train,
@@ -495,11 +568,8 @@ def prepare_run(args: argparse.Namespace, world_size: int) -> Run:
             f"within the {steps}-step schedule), got {stop_step}"
         )
     device = pick_device(args.device, world_size)
-    if args.out is not None:
-        try:
-            os.makedirs(args.out, exist_ok=True)
-        except OSError as err:
-            raise UsageError(f"cannot create output directory {args.out}: {err.strerror}; pick another --out")
+    if args.force and args.out is None:
+        raise UsageError("--force needs --out DIR to write the run in; add --out DIR")
 
     # The data: the same bytes always give the same documents, order and vocabulary.
     docs, sha256 = read_docs(experiment["dataPath"])
@@ -522,14 +592,16 @@ def prepare_run(args: argparse.Namespace, world_size: int) -> Run:
         data = {"sha256": sha256, "numDocs": len(docs)}
         history = {"losses": [], "validationLosses": [], "segments": []}
         adam = Adam(list(model.parameters()), train_config(experiment))  # moments 0
-        start = make_checkpoint(experiment, data, tokenizer.chars, 0, rng, model, adam, history)
+        run_id = str(uuid.uuid4())
+        start = make_checkpoint(experiment, data, tokenizer.chars, 0, rng, model, adam, history, run_id)
     else:
         if sha256 != checkpoint["data"]["sha256"]:
             raise UsageError(
                 f"data file {experiment['dataPath']} is not the file the checkpoint was trained on "
                 "(its SHA-256 differs); continue with the original data (--data PATH) or start a new run"
             )
-        start = {**checkpoint, "experiment": experiment}
+        # The run keeps its identity (an older checkpoint without one gets one now).
+        start = {**checkpoint, "experiment": experiment, "runId": checkpoint.get("runId") or str(uuid.uuid4())}
     return Run(
         start=start,
         train_docs=train_docs,
@@ -567,14 +639,20 @@ def parse_dtype(name: str) -> torch.dtype:
     return {"float64": torch.float64, "float32": torch.float32}[name]
 
 
-def train_process(rank: int, run: Run) -> None:
+def train_process(rank: int, run: Run, shared_stop: Any = None, stopper: Stopper | None = None) -> None:
     """
     One training process. With several (`--procs K`, or `torchrun`), each takes its own slice of every
     step's documents and the gradients are averaged over processes before every update, so all of them
     hold the same weights, step after step: the run equals one process with K times the batch.
+    A process of `--procs` gets `shared_stop`, the number its launcher sets when it is signalled; the
+    others get the `stopper` that takes their signals (see `Stopper`).
     """
     world = run.world_size
     distributed = world > 1 or "WORLD_SIZE" in os.environ  # torchrun with one process still forms a group
+    if stopper is None:  # a --procs process: the launcher takes Ctrl-C and tells us
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+        stopper = Stopper(shared_stop)
     device = run.device
     if device == "cuda":
         device = f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}"
@@ -585,7 +663,7 @@ def train_process(rank: int, run: Run) -> None:
         # MASTER_ADDR and MASTER_PORT come from the environment (set by torchrun, or by --procs).
         dist.init_process_group("nccl" if device.startswith("cuda") else "gloo", rank=rank, world_size=world)
     try:
-        train(rank, run, device)
+        signum = train(rank, run, device, stopper)
     except UsageError as err:
         if rank == 0:  # every process meets the same error at the same step; one line is enough
             print(f"error: {err}", file=sys.stderr)
@@ -593,10 +671,15 @@ def train_process(rank: int, run: Run) -> None:
     finally:
         if distributed:
             dist.destroy_process_group()
+    if signum and shared_stop is None:  # (a --procs process ends normally; its launcher exits so)
+        sys.exit(128 + signum)
 
 
-def train(rank: int, run: Run, device: str) -> None:
-    """The training loop of one process; process 0 prints, validates, samples and writes the files."""
+def train(rank: int, run: Run, device: str, stopper: Stopper) -> int:
+    """
+    The training loop of one process; process 0 prints, validates, samples and writes the files.
+    Returns 0, or the number of the signal that stopped the run early.
+    """
     start, world, main = run.start, run.world_size, rank == 0
     experiment = start["experiment"]
     tokenizer = Tokenizer(start["vocab"])
@@ -612,7 +695,9 @@ def train(rank: int, run: Run, device: str) -> None:
 
     per_step = run.batch_size * world  # documents per step, over all processes
     train_seconds = validation_seconds = 0.0
-    for step in range(start["step"], run.stop_step):
+    done, stopped = start["step"], False
+    while done < run.stop_step and not stopped:
+        step = done
         t = time.perf_counter()
         # Step s trains on documents s*G .. s*G+G-1 of the shuffled list (wrapping around); G = 1 is microgpt.
         first = step * per_step + rank * run.batch_size
@@ -620,7 +705,9 @@ def train(rank: int, run: Run, device: str) -> None:
         loss = batch_loss(model, rows[batch], [positions[i] for i in batch])
         loss.backward()
         if dist.is_initialized():  # (with one process too: a torchrun launch of one still checks its backend)
-            loss = average_over_processes(params, loss.detach(), world)
+            loss, stopped = average_over_processes(params, loss.detach(), stopper.requested(), world)
+        else:
+            stopped = stopper.requested()
         loss_value = loss.item()
         if not math.isfinite(loss_value):
             raise UsageError(
@@ -628,12 +715,13 @@ def train(rank: int, run: Run, device: str) -> None:
                 "lower the learning rate (--lr) or change the seed"
             )
         adam.step(step, num_steps)
+        done = step + 1
         train_seconds += time.perf_counter() - t
         if not main:
             continue
         history["losses"].append(loss_value)
-        print(f"step {step + 1:4d} / {num_steps:4d} | loss {loss_value:.4f}")
-        validation, done = experiment["validation"], step + 1
+        print(f"step {done:4d} / {num_steps:4d} | loss {loss_value:.4f}")
+        validation = experiment["validation"]
         if validation is not None and (done % validation["every"] == 0 or done == num_steps):
             t = time.perf_counter()
             num_docs = min(len(run.val_docs), validation["maxDocs"])
@@ -641,15 +729,16 @@ def train(rank: int, run: Run, device: str) -> None:
             validation_seconds += time.perf_counter() - t
             history["validationLosses"].append({"step": done, "loss": val_loss, "numDocs": num_docs})
             print(f"step {done:4d} / {num_steps:4d} | val loss {val_loss:.4f}")
+    signum = (stopper.signum or signal.SIGINT) if stopped else 0
     if not main:
-        return
+        return signum
 
     history["segments"].append(
         {
             "startStep": start["step"],
-            "endStep": run.stop_step,
+            "endStep": done,
             "seconds": train_seconds,
-            "engine": TS_ENGINE,
+            "engine": TORCH_ENGINE,
             "device": device,
             "processes": world,
         }
@@ -657,30 +746,43 @@ def train(rank: int, run: Run, device: str) -> None:
     rng = random.Random()
     rng.setstate(python_rng_state(start["rng"]))  # training draws nothing: sampling continues from here
     checkpoint = make_checkpoint(
-        experiment, start["data"], start["vocab"], run.stop_step, rng, model, adam, history
+        experiment, start["data"], start["vocab"], done, rng, model, adam, history, start.get("runId")
     )
-    if run.out is not None:
-        save_checkpoint(os.path.join(run.out, "checkpoint.json"), checkpoint)
-    samples: list[str] = []
+    path = os.path.join(run.out or ".", "checkpoint.json")
     t = time.perf_counter()
-    if run.stop_step == num_steps:
-        print("\n--- inference (new, hallucinated names) ---")
-        for i in range(experiment["sample"]["numSamples"]):
-            samples.append(sample_document(model, tokenizer, rng, experiment["sample"]["temperature"]))
-            print(f"sample {i + 1:2d}: {samples[-1]}")
-    else:
-        path = os.path.join(run.out or ".", "checkpoint.json")
-        resume = f" (or deno task train --resume {run.out})" if "batchSize" not in experiment["train"] else ""
+
+    def save_record(samples: list[str]) -> None:
+        if run.out is not None:
+            record = run_record(run, checkpoint, samples, validation_seconds, time.perf_counter() - t, device)
+            save_run_record(os.path.join(run.out, "run.json"), record)
+
+    # Saved before sampling, with its record: whatever happens next, the training is on disk.
+    if run.out is not None:
+        save_checkpoint(path, checkpoint)
+        save_record([])
+    continue_with = (
+        f"python3 torch/microgpt.py train --from {path} --out {run.out} (or deno task train --resume {run.out})"
+    )
+    if signum:
+        sys.stdout.flush()
+        saved = f"saved {path}; continue with: {continue_with}" if run.out else "nothing saved (no --out DIR)"
         print(
-            f"stopped after step {run.stop_step} / {num_steps}; saved {path}; "
-            f"continue with: python3 torch/microgpt.py train --from {path}{resume}",
+            f"error: interrupted by {signal.Signals(signum).name} at step {done} / {num_steps}; {saved}",
             file=sys.stderr,
         )
+        return signum
+    stopper.done(path if run.out else None)
+    if done < num_steps:
+        print(f"stopped after step {done} / {num_steps}; saved {path}; continue with: {continue_with}", file=sys.stderr)
+        return 0
+    samples: list[str] = []
+    print("\n--- inference (new, hallucinated names) ---")
+    for i in range(experiment["sample"]["numSamples"]):
+        samples.append(sample_document(model, tokenizer, rng, experiment["sample"]["temperature"]))
+        print(f"sample {i + 1:2d}: {samples[-1]}")
     sys.stdout.flush()
-    if run.out is not None:
-        record = run_record(run, checkpoint, samples, validation_seconds, time.perf_counter() - t, device)
-        save_run_record(os.path.join(run.out, "run.json"), record)
-
+    save_record(samples)
+    return 0
 
 def print_start(run: Run, tokenizer: Tokenizer, num_params: int, device: str) -> None:
     """
@@ -745,6 +847,7 @@ def run_record(
         "validationLosses": history["validationLosses"],
         "samples": samples,
         "resumedFrom": run.start["step"] if run.start["step"] > 0 else None,
+        "runId": checkpoint["runId"],
         "timings": {
             "startedAt": run.started_at,
             "trainSeconds": all_seconds,
@@ -766,22 +869,26 @@ def run_record(
     }
 
 
-def average_over_processes(params: list[nn.Parameter], loss: torch.Tensor, world: int) -> torch.Tensor:
+def average_over_processes(
+    params: list[nn.Parameter], loss: torch.Tensor, stop: bool, world: int
+) -> tuple[torch.Tensor, bool]:
     """
     Data parallelism's one collective: every gradient (and the loss, for printing) summed over the
     processes and divided by their number, in one flat buffer. Each process computed the mean over its
     own documents, so this is the mean over all of them. (`DistributedDataParallel` does the same in
-    buckets, overlapped with the backward pass.)
+    buckets, overlapped with the backward pass.) The buffer also carries whether any process was asked
+    to stop, so that all of them stop after this step. Returns the loss, and whether to stop.
     """
-    flat = torch.cat([p.grad.reshape(-1) for p in params] + [loss.reshape(1)])
+    flag = torch.ones(1, dtype=loss.dtype, device=loss.device) * float(stop)
+    flat = torch.cat([p.grad.reshape(-1) for p in params] + [loss.reshape(1), flag])
     dist.all_reduce(flat)
-    flat /= world
+    stopped = flat[-1].item() > 0
+    flat = flat[:-1] / world
     start = 0
     for p in params:
         p.grad.copy_(flat[start : start + p.numel()].view(p.shape))
         start += p.numel()
-    return flat[-1]
-
+    return flat[-1], stopped
 
 @torch.no_grad()
 def evaluate_loss(model: GPT, docs: list[str], tokenizer: Tokenizer, batch_size: int = 256) -> float:
@@ -818,22 +925,66 @@ def cmd_train(args: argparse.Namespace) -> None:
                 "MASTER_ADDR and MASTER_PORT too"
             )
         rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-        train_process(rank, prepare_run(args, world))
+        run = prepare_run(args, world)
+        with claimed(run, args, claim=rank == 0) as stopper:  # process 0 writes the files
+            train_process(rank, run, stopper=stopper)
         return
     procs = args.procs if args.procs is not None else 1
     if procs < 1:
         raise UsageError(f"--procs must be a positive integer, got {procs}; use --procs 1 or more")
     run = prepare_run(args, procs)
     if procs == 1:
-        train_process(0, run)
+        with claimed(run, args) as stopper:
+            train_process(0, run, stopper=stopper)
         return
     os.environ["MASTER_ADDR"] = "127.0.0.1"
     os.environ["MASTER_PORT"] = str(free_port())
-    try:
-        mp.spawn(train_process, args=(run,), nprocs=procs, join=True)
-    except mp.ProcessExitedException as err:  # a process stopped with an error it has printed
-        sys.exit(err.exit_code if err.exit_code and err.exit_code > 0 else 1)
+    with claimed(run, args, shared=mp.get_context("spawn").Value("i", 0)) as stopper:
+        processes = mp.start_processes(
+            train_process, args=(run, stopper.shared), nprocs=procs, join=False, start_method="spawn"
+        )
+        stopper.cleanups.insert(0, lambda: [p.terminate() for p in processes.processes])
+        try:
+            while not processes.join():
+                pass
+        except mp.ProcessExitedException as err:  # a process stopped with an error it has printed
+            sys.exit(err.exit_code if err.exit_code and err.exit_code > 0 else 1)
+        if stopper.requested():  # the processes stopped early and saved; they printed how to continue
+            sys.exit(128 + stopper.signum)
 
+
+@contextlib.contextmanager
+def claimed(run: Run, args: argparse.Namespace, claim: bool = True, shared: Any = None) -> Iterator[Stopper]:
+    """
+    While a run trains: its --out directory claimed as `deno task train` claims it (run_dir.py: a lock,
+    another run's files refused unless --force), and Ctrl-C / SIGTERM taken by a `Stopper`.
+    """
+    out = None
+    if claim and run.out is not None:
+        continuing = args.from_checkpoint is not None and same_dir(os.path.dirname(args.from_checkpoint), run.out)
+        checkpoint = os.path.join(run.out, "checkpoint.json")
+        out = OutDir.claim(
+            run.out,
+            run.start["runId"],
+            force=args.force,
+            resuming=continuing,
+            resume_hint=f"python3 torch/microgpt.py train --from {checkpoint} --out {run.out}",
+        )
+    stopper = Stopper(shared)
+    if out is not None:
+        stopper.cleanups.append(out.release)
+    stopper.install()
+    try:
+        yield stopper
+    finally:
+        stopper.uninstall()
+        if out is not None:
+            out.release()
+
+
+def same_dir(a: str, b: str) -> bool:
+    """True when two paths name the same directory."""
+    return os.path.realpath(a or ".") == os.path.realpath(b)
 
 # --- sampling ------------------------------------------------------------------------
 
@@ -1052,7 +1203,14 @@ def build_parser() -> ArgumentParser:
         metavar="K",
         help="start K local processes, data parallel (gloo on CPU, NCCL on GPUs)",
     )
-    train.add_argument("--out", metavar="DIR", help="write DIR/checkpoint.json and DIR/run.json")
+    train.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write DIR/checkpoint.json and DIR/run.json (a DIR holding another run is refused)",
+    )
+    train.add_argument(
+        "--force", action="store_true", help="with --out: replace the run already in DIR"
+    )
     train.set_defaults(run=cmd_train)
 
     verify = commands.add_parser(
@@ -1109,6 +1267,9 @@ def main(argv: list[str] | None = None) -> None:
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:  # Ctrl-C outside training (which stops, saves and exits 130 itself)
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

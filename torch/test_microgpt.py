@@ -18,6 +18,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,7 @@ sys.path.insert(0, HERE)
 import formats  # noqa: E402
 import microgpt  # noqa: E402
 import reference  # noqa: E402
+import run_dir  # noqa: E402
 import torch  # noqa: E402
 
 NAMES = os.path.join(ROOT, "data", "names.txt")
@@ -75,6 +77,54 @@ def train(*argv: str) -> str:
     return out
 
 
+class Background:
+    """A command running in the background (unbuffered), whose stdout a test reads as it comes."""
+
+    def __init__(self, *argv: str, new_session: bool = False) -> None:
+        self.stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # (a pipe would need a reader)
+        self.process = subprocess.Popen(
+            list(argv),
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+            start_new_session=new_session,
+        )
+        self.stdout = ""
+
+    def wait_for(self, text: str) -> None:
+        """Reads stdout until a line starts with `text` (fails if the command ends first)."""
+        while True:
+            line = self.process.stdout.readline()
+            if line == "":
+                raise AssertionError(f"ended before printing {text!r}: {self.finish()}")
+            self.stdout += line
+            if line.startswith(text):
+                return
+
+    def finish(self) -> tuple[int, str, str]:
+        """Waits for the end: (exit code, all of stdout, stderr)."""
+        self.stdout += self.process.stdout.read()  # to the end, after what `wait_for` read
+        self.process.stdout.close()
+        self.process.wait(timeout=300)
+        self.stderr.seek(0)
+        err = self.stderr.read()
+        self.stderr.close()
+        return self.process.returncode, self.stdout, err
+
+
+def usage_error_line(test: unittest.TestCase, result: tuple[int, str, str], message: str) -> None:
+    """Asserts exit code 2 and stderr ending in exactly one `error: ...` line that contains `message`."""
+    code, _, err = result
+    test.assertEqual(code, 2, err)
+    lines = err.splitlines()  # the error is the last line (training's first line says where it runs)
+    test.assertTrue(lines[-1].startswith("error: "), err)
+    test.assertIn(message, lines[-1])
+    test.assertEqual(sum(line.startswith("error") for line in lines), 1, err)
+    test.assertNotIn("Traceback", err)
+
+
 def max_diff(a: list[float], b: list[float]) -> float:
     assert len(a) == len(b), (len(a), len(b))
     return max(abs(x - y) for x, y in zip(a, b))
@@ -97,9 +147,8 @@ def small_checkpoint(seed: int = 1) -> dict:
     model.init_weights(rng)
     adam = microgpt.Adam(list(model.parameters()), microgpt.train_config(experiment))
     history = {"losses": [], "validationLosses": [], "segments": []}
-    return microgpt.make_checkpoint(
-        experiment, {"sha256": "0" * 64, "numDocs": 5}, tokenizer.chars, 0, rng, model, adam, history
-    )
+    data = {"sha256": "0" * 64, "numDocs": 5}
+    return microgpt.make_checkpoint(experiment, data, tokenizer.chars, 0, rng, model, adam, history, "run-1")
 
 
 class TestFormats(unittest.TestCase):
@@ -180,7 +229,7 @@ class TestFormats(unittest.TestCase):
                 broken(lambda c: c["experiment"]["train"].update(learningRate=-1)),
                 "learning rate must be a positive number",
             ),
-            (broken(lambda c: c["experiment"].update(engine="torch")), "unknown engine 'torch'"),
+            (broken(lambda c: c["experiment"].update(engine="gpu")), "unknown engine 'gpu'"),
             (broken(lambda c: c["data"].update(sha256="xyz")), "data.sha256 is not a SHA-256 hex digest"),
             (broken(lambda c: c.update(vocab=list(reversed(c["vocab"])))), "vocab is not strictly sorted"),
             (broken(lambda c: c.update(step=11)), "step must be an integer in 0..10"),
@@ -211,6 +260,45 @@ class TestFormats(unittest.TestCase):
                 self.assertIn(message, str(caught.exception))
                 self.assertTrue(str(caught.exception).startswith("checkpoint ckpt.json"))
                 self.assertNotIn("\n", str(caught.exception))
+
+    def test_the_checksum_is_the_specs(self) -> None:
+        # tests/fixtures/checksum.json: awkward values (-0, 5e-324, escapes, keys that sort differently
+        # by code point than by UTF-16 unit) and their checksum, made by make_checksum_fixture.py.
+        with open(os.path.join(FIXTURES, "checksum.json"), encoding="utf-8") as f:
+            fixture = formats.parse_json(f.read())
+        self.assertEqual(formats.checkpoint_checksum(fixture["value"]), fixture["checksum"])
+        changed = json.loads(json.dumps(fixture["value"]))
+        changed["numbers"][1] = 0.0  # -0 and 0 differ
+        self.assertNotEqual(formats.checkpoint_checksum(changed), fixture["checksum"])
+        self.assertEqual(formats.canonical(["\ud800", "😀"]), '["\\ud800","😀"]')  # JSON.stringify's way
+
+    def test_a_checkpoint_carries_its_checksum_and_is_checked_by_it(self) -> None:
+        checkpoint = small_checkpoint()
+        text = formats.encode_checkpoint(checkpoint)
+        written = formats.parse_json(text)
+        self.assertEqual(list(written)[-1], "checksum")
+        self.assertEqual(written["checksum"], formats.checkpoint_checksum(checkpoint))
+        self.assertEqual(formats.decode_checkpoint(text, "x")["runId"], checkpoint["runId"])
+
+        def changed(change) -> str:
+            value = formats.parse_json(text)
+            change(value)
+            return formats.exact_json(value)
+
+        cases = [
+            (lambda c: c["params"]["wte"][0].__setitem__(0, 0.5), "do not match its checksum"),
+            (lambda c: c.update(runId="another run"), "do not match its checksum"),
+            (lambda c: c.update(checksum="sha256:xyz"), 'checksum is not "sha256:" and 64 hex digits'),
+            (lambda c: c.update(comment="a field we do not know counts too"), "do not match its checksum"),
+        ]
+        for change, message in cases:
+            with self.subTest(message=message):
+                with self.assertRaises(formats.UsageError) as caught:
+                    formats.decode_checkpoint(changed(change), "ckpt.json")
+                self.assertIn(message, str(caught.exception))
+        # A checkpoint without a checksum (written before checksums existed) loads unchecked.
+        unchecked = formats.decode_checkpoint(changed(lambda c: c.pop("checksum")), "old.json")
+        self.assertEqual(unchecked["params"], formats.decode_checkpoint(text, "x")["params"])
 
     def test_atomic_write_leaves_no_temporary_file(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
@@ -391,9 +479,7 @@ class TestAgainstDeno(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.dir = cls.tmp.name
         cls.ts100 = deno("task", "train", "--steps", "100", "--out", f"{cls.dir}/ts100")
-        deno("task", "train", "--steps", "50", "--out", f"{cls.dir}/ts50")
-        checkpoint, probe = f"{cls.dir}/ts50/checkpoint.json", f"{cls.dir}/probe.json"
-        deno("run", "--allow-read", "--allow-write", "torch/make_probe.ts", checkpoint, NAMES, "50", probe)
+        deno("task", "train", "--steps", "50", "--out", f"{cls.dir}/ts50", "--probe", "50")
         cls.py100 = train("--steps", "100", "--out", f"{cls.dir}/py100")
 
     @classmethod
@@ -402,7 +488,7 @@ class TestAgainstDeno(unittest.TestCase):
 
     def test_logits_equal_ours_on_50_documents(self) -> None:
         checkpoint = formats.read_checkpoint(f"{self.dir}/ts50/checkpoint.json")
-        ref = formats.read_probe(f"{self.dir}/probe.json", checkpoint)
+        ref = formats.read_probe(f"{self.dir}/ts50/probe.json", checkpoint)
         self.assertEqual(len(ref["tokens"]), 50)
         logits, losses = microgpt.module_logits(microgpt.model_from_checkpoint(checkpoint), ref["tokens"])
         flat = [x for doc in logits for row in doc for x in row]
@@ -410,7 +496,7 @@ class TestAgainstDeno(unittest.TestCase):
         self.assertLess(max_diff(flat, ref_flat), 1e-12)
         self.assertLess(max_diff(losses, ref["losses"]), 1e-12)
         code, out, _ = run_main(
-            "verify", f"{self.dir}/ts50/checkpoint.json", "--probe", f"{self.dir}/probe.json"
+            "verify", f"{self.dir}/ts50/checkpoint.json", "--probe", f"{self.dir}/ts50/probe.json"
         )
         self.assertEqual(code, 0)
         self.assertIn("OK (tolerance 1e-12)", out)
@@ -449,15 +535,64 @@ class TestAgainstDeno(unittest.TestCase):
             model,
             adam,
             checkpoint["history"],
+            checkpoint["runId"],
         )
         self.assertEqual(again["program"]["name"], "microgpt-torch")
         again["program"] = checkpoint["program"]
-        self.assertEqual(formats.encode_checkpoint(again), text)  # every weight, moment and generator word
+        # Every weight, moment and generator word, and the checksum: ours, to the last hex digit.
+        self.assertEqual(formats.encode_checkpoint(again), text)
 
     def test_our_sample_reads_a_torch_checkpoint(self) -> None:
         sampled = deno("task", "sample", "--checkpoint", f"{self.dir}/py100/checkpoint.json")
         printed = [line for line in self.py100.splitlines() if line.startswith("sample ")]
         self.assertEqual(sampled.splitlines(), printed)
+
+    def test_checksums_both_ways(self) -> None:
+        ours, theirs = f"{self.dir}/ts50/checkpoint.json", f"{self.dir}/py100/checkpoint.json"
+        for path in (ours, theirs):  # each program's checkpoint carries the checksum the other verifies
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            value = formats.parse_json(text)
+            self.assertEqual(value["checksum"], formats.checkpoint_checksum(value))
+            formats.read_checkpoint(path)
+            tampered = f"{path}.tampered.json"
+            value["history"]["losses"][-1] += 1e-12  # a change the checksum alone catches
+            with open(tampered, "w", encoding="utf-8") as f:
+                f.write(formats.exact_json(value))
+            with self.assertRaises(formats.UsageError) as caught:
+                formats.read_checkpoint(tampered)
+            self.assertIn("do not match its checksum", str(caught.exception))
+            result = run_process("deno", "task", "sample", "--checkpoint", tampered)
+            self.assertEqual(result.returncode, 2)
+            self.assertIn("its contents do not match its checksum", result.stderr)
+
+    def test_one_run_directory_alternates_between_the_programs(self) -> None:
+        # PyTorch trains (and holds the directory: ours is refused), Ctrl-C saves it; ours continues
+        # it in the same directory, PyTorch again, ours to the end. Together they print microgpt.py's
+        # output for seed 42, byte for byte, and the files name one run.
+        d = f"{self.dir}/alternating"
+        torch_first = Background(sys.executable, SCRIPT, "train", "--out", d)
+        torch_first.wait_for("step   10 /")
+        torch_first.process.send_signal(signal.SIGSTOP)  # paused mid-run, holding the directory
+        refused = run_process("deno", "task", "train", "--steps", "5", "--out", d)
+        self.assertEqual(refused.returncode, 2)
+        self.assertIn(f"{d} is in use by process {torch_first.process.pid}", refused.stderr)
+        torch_first.process.send_signal(signal.SIGINT)  # Ctrl-C, taken as it continues
+        torch_first.process.send_signal(signal.SIGCONT)
+        code, out, err = torch_first.finish()
+        self.assertEqual(code, 130, err)
+        step = formats.read_checkpoint(f"{d}/checkpoint.json")["step"]
+        out += deno("task", "train", "--resume", d, "--stop-at", str(step + 30))
+        out += train("--from", f"{d}/checkpoint.json", "--out", d, "--stop-at", str(step + 60))
+        out += deno("task", "train", "--resume", d)
+        with open(os.path.join(FIXTURES, "names-seed42-steps1000.txt"), encoding="utf-8") as f:
+            self.assertEqual(out, f.read())
+        checkpoint, record = formats.read_checkpoint(f"{d}/checkpoint.json"), formats.read_run_record(f"{d}/run.json")
+        self.assertEqual(record["runId"], checkpoint["runId"])
+        segments = record["timings"]["segments"]
+        self.assertEqual([s["engine"] for s in segments], ["torch", "fast", "torch", "fast"])
+        self.assertEqual([s["endStep"] for s in segments], [step, step + 30, step + 60, 1000])
+        self.assertEqual(segments[0]["device"], "cpu")
 
     def test_runs_continue_across_the_bridge(self) -> None:
         d = self.dir
@@ -471,6 +606,128 @@ class TestAgainstDeno(unittest.TestCase):
         ours = formats.read_run_record(f"{d}/ts100/run.json")["losses"]
         for run in ("torch_first", "ours_first"):
             self.assertLess(max_diff(formats.read_run_record(f"{d}/{run}/run.json")["losses"], ours), 1e-9)
+
+
+class TestOutDir(unittest.TestCase):
+    """`--out DIR` as `deno task train` has it (run_dir.py): one run and one process at a time."""
+
+    def setUp(self) -> None:
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = os.path.join(self.tmp.name, "run")
+        self.small = ["--steps", "3", "--samples", "0", "--n-embd", "8", "--n-head", "2"]
+
+    def tearDown(self) -> None:
+        self.tmp.cleanup()
+
+    def run_id(self) -> str:
+        return formats.read_checkpoint(f"{self.dir}/checkpoint.json")["runId"]
+
+    def test_another_runs_files_are_refused_unless_force(self) -> None:
+        d = self.dir
+        train(*self.small, "--out", d)
+        first = self.run_id()
+        usage_error_line(
+            self,
+            run_main("train", *self.small, "--out", d),
+            f"{d} already holds another run's files (checkpoint.json, run.json); pick another directory, "
+            f"continue that run with python3 torch/microgpt.py train --from {d}/checkpoint.json --out {d}, "
+            "or replace them with --force",
+        )
+        self.assertEqual(self.run_id(), first)  # untouched
+        train("--from", f"{d}/checkpoint.json", "--steps", "5", "--out", d)  # its own run: continued
+        self.assertEqual(self.run_id(), first)
+        self.assertEqual(formats.read_run_record(f"{d}/run.json")["runId"], first)
+        with open(f"{d}/loss.html", "w") as f:
+            f.write("a plot of the run")
+        train(*self.small, "--out", d, "--force")  # another run replaces it, plots and all
+        self.assertNotEqual(self.run_id(), first)
+        self.assertFalse(os.path.exists(f"{d}/loss.html"))
+        self.assertEqual(sorted(os.listdir(d)), ["checkpoint.json", "run.json"])  # the lock is gone
+
+    def test_a_live_lock_keeps_a_second_process_out_and_a_stale_one_is_taken_over(self) -> None:
+        os.makedirs(self.dir)
+        holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            with open(f"{self.dir}/.lock", "w") as f:  # as deno task train writes it
+                f.write(json.dumps({"pid": holder.pid, "since": "2026-01-01T00:00:00.000Z"}) + "\n")
+            usage_error_line(
+                self,
+                run_main("train", *self.small, "--out", self.dir),
+                f"{self.dir} is in use by process {holder.pid} (since 2026-01-01T00:00:00.000Z); wait for it",
+            )
+        finally:
+            holder.kill()
+            holder.wait()
+        # Its process is gone now: the lock is stale, taken over, and given back at the end.
+        with open(f"{self.dir}/.{'checkpoint.json'}.{holder.pid}.tmp", "w") as f:
+            f.write('{"format": "microgpt-checkpoint", "ver')  # a writer killed mid-write left this
+        train(*self.small, "--out", self.dir)
+        self.assertEqual(sorted(os.listdir(self.dir)), ["checkpoint.json", "run.json"])
+
+    def test_names_it_cannot_write_are_refused_before_training(self) -> None:
+        os.makedirs(f"{self.dir}/run.json")
+        usage_error_line(
+            self,
+            run_main("train", *self.small, "--out", self.dir),
+            f"{self.dir}/run.json exists and is a directory, where this run writes a file",
+        )
+        usage_error_line(self, run_main("train", *self.small, "--force"), "--force needs --out DIR")
+
+
+class TestSignals(unittest.TestCase):
+    """Ctrl-C (SIGINT) stops a run after the step, saves it resumably and exits 130, as ours does."""
+
+    def setUp(self) -> None:
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+
+    def tearDown(self) -> None:
+        self.tmp.cleanup()
+
+    def interrupt(self, *argv: str, group: bool = False) -> tuple[int, str, str]:
+        """Starts `microgpt.py train ARGV`, sends SIGINT after step 10 (to its process group: Ctrl-C)."""
+        run = Background(sys.executable, SCRIPT, "train", *argv, new_session=group)
+        run.wait_for("step   10 /")
+        if group:
+            os.killpg(run.process.pid, signal.SIGINT)
+        else:
+            run.process.send_signal(signal.SIGINT)
+        return run.finish()
+
+    def test_sigint_saves_and_the_run_continues_exactly(self) -> None:
+        d, flags = f"{self.dir}/run", ["--steps", "500", "--samples", "3"]
+        code, out, err = self.interrupt(*flags, "--out", d)
+        self.assertEqual(code, 130, err)
+        step = formats.read_checkpoint(f"{d}/checkpoint.json")["step"]
+        self.assertEqual(out.count("| loss "), step)  # the step it was in finished, and was saved
+        self.assertGreaterEqual(step, 10)
+        self.assertEqual(
+            err.splitlines()[-1],
+            f"error: interrupted by SIGINT at step {step} / 500; saved {d}/checkpoint.json; continue with: "
+            f"python3 torch/microgpt.py train --from {d}/checkpoint.json --out {d} "
+            f"(or deno task train --resume {d})",
+        )
+        self.assertEqual(formats.read_run_record(f"{d}/run.json")["status"], "stopped")
+        self.assertEqual(sorted(os.listdir(d)), ["checkpoint.json", "run.json"])  # the lock is given back
+        rest = train("--from", f"{d}/checkpoint.json", "--out", d)
+        self.assertEqual(out + rest, train(*flags))  # every loss and every sample
+
+    def test_sigint_stops_every_process_after_the_same_step(self) -> None:
+        d = f"{self.dir}/procs"
+        flags = ["--steps", "300", "--samples", "0", "--device", "cpu", "--batch-size", "2"]
+        code, out, err = self.interrupt(*flags, "--procs", "2", "--out", d, group=True)
+        self.assertEqual(code, 130, err)
+        self.assertNotIn("Traceback", err)
+        self.assertEqual(sum(line.startswith("error: interrupted by SIGINT") for line in err.splitlines()), 1, err)
+        stopped = formats.read_checkpoint(f"{d}/checkpoint.json")
+        self.assertEqual(out.count("| loss "), stopped["step"])
+        train("--from", f"{d}/checkpoint.json", "--out", d, "--batch-size", "4")  # one process now
+        one = f"{self.dir}/one"
+        train(*flags[:-1], "4", "--out", one)
+        self.assertLess(
+            max_diff(weights(formats.read_checkpoint(f"{d}/checkpoint.json")), weights(formats.read_checkpoint(f"{one}/checkpoint.json"))),
+            1e-10,
+        )
 
 
 class TestErrors(unittest.TestCase):
@@ -489,12 +746,7 @@ class TestErrors(unittest.TestCase):
         cls.tmp.cleanup()
 
     def assert_usage_error(self, message: str, *argv: str) -> None:
-        code, out, err = run_main(*argv)
-        self.assertEqual(code, 2, err)
-        lines = err.splitlines()  # the error is the last line (training's first line says where it runs)
-        self.assertTrue(lines[-1].startswith("error: "), err)
-        self.assertIn(message, lines[-1])
-        self.assertEqual(sum(line.startswith("error") for line in lines), 1, err)
+        usage_error_line(self, run_main(*argv), message)
 
     def test_usage_errors(self) -> None:
         d = self.dir
