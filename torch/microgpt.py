@@ -601,7 +601,11 @@ def prepare_run(args: argparse.Namespace, world_size: int) -> Run:
                 "(its SHA-256 differs); continue with the original data (--data PATH) or start a new run"
             )
         # The run keeps its identity (an older checkpoint without one gets one now).
-        start = {**checkpoint, "experiment": experiment, "runId": checkpoint.get("runId") or str(uuid.uuid4())}
+        start = {
+            **checkpoint,
+            "experiment": experiment,
+            "runId": checkpoint.get("runId") or str(uuid.uuid4()),
+        }
     return Run(
         start=start,
         train_docs=train_docs,
@@ -760,9 +764,7 @@ def train(rank: int, run: Run, device: str, stopper: Stopper) -> int:
     if run.out is not None:
         save_checkpoint(path, checkpoint)
         save_record([])
-    continue_with = (
-        f"python3 torch/microgpt.py train --from {path} --out {run.out} (or deno task train --resume {run.out})"
-    )
+    continue_with = f"python3 torch/microgpt.py train --from {path} --out {run.out} (or deno task train --resume {run.out})"
     if signum:
         sys.stdout.flush()
         saved = f"saved {path}; continue with: {continue_with}" if run.out else "nothing saved (no --out DIR)"
@@ -773,7 +775,10 @@ def train(rank: int, run: Run, device: str, stopper: Stopper) -> int:
         return signum
     stopper.done(path if run.out else None)
     if done < num_steps:
-        print(f"stopped after step {done} / {num_steps}; saved {path}; continue with: {continue_with}", file=sys.stderr)
+        print(
+            f"stopped after step {done} / {num_steps}; saved {path}; continue with: {continue_with}",
+            file=sys.stderr,
+        )
         return 0
     samples: list[str] = []
     print("\n--- inference (new, hallucinated names) ---")
@@ -783,6 +788,7 @@ def train(rank: int, run: Run, device: str, stopper: Stopper) -> int:
     sys.stdout.flush()
     save_record(samples)
     return 0
+
 
 def print_start(run: Run, tokenizer: Tokenizer, num_params: int, device: str) -> None:
     """
@@ -890,6 +896,7 @@ def average_over_processes(
         start += p.numel()
     return flat[-1], stopped
 
+
 @torch.no_grad()
 def evaluate_loss(model: GPT, docs: list[str], tokenizer: Tokenizer, batch_size: int = 256) -> float:
     """The mean over documents of each one's loss (the training loss's definition); nothing is updated."""
@@ -961,7 +968,9 @@ def claimed(run: Run, args: argparse.Namespace, claim: bool = True, shared: Any 
     """
     out = None
     if claim and run.out is not None:
-        continuing = args.from_checkpoint is not None and same_dir(os.path.dirname(args.from_checkpoint), run.out)
+        continuing = args.from_checkpoint is not None and same_dir(
+            os.path.dirname(args.from_checkpoint), run.out
+        )
         checkpoint = os.path.join(run.out, "checkpoint.json")
         out = OutDir.claim(
             run.out,
@@ -985,6 +994,7 @@ def claimed(run: Run, args: argparse.Namespace, claim: bool = True, shared: Any 
 def same_dir(a: str, b: str) -> bool:
     """True when two paths name the same directory."""
     return os.path.realpath(a or ".") == os.path.realpath(b)
+
 
 # --- sampling ------------------------------------------------------------------------
 
@@ -1208,9 +1218,7 @@ def build_parser() -> ArgumentParser:
         metavar="DIR",
         help="write DIR/checkpoint.json and DIR/run.json (a DIR holding another run is refused)",
     )
-    train.add_argument(
-        "--force", action="store_true", help="with --out: replace the run already in DIR"
-    )
+    train.add_argument("--force", action="store_true", help="with --out: replace the run already in DIR")
     train.set_defaults(run=cmd_train)
 
     verify = commands.add_parser(

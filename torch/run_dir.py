@@ -84,7 +84,9 @@ class OutDir:
                 "pick another --out"
             )
         except OSError as err:
-            raise UsageError(f"cannot create output directory {directory}: {err.strerror}; pick another --out")
+            raise UsageError(
+                f"cannot create output directory {directory}: {err.strerror}; pick another --out"
+            )
         out = cls(directory)
         out._take_lock()
         try:
@@ -140,7 +142,9 @@ class OutDir:
                 return
             held = read_lock(self.lock_path)
             ours = isinstance(held, dict) and held["pid"] == os.getpid()
-            if isinstance(held, dict) and (self.lock_path in _held_here if ours else process_alive(held["pid"])):
+            if isinstance(held, dict) and (
+                self.lock_path in _held_here if ours else process_alive(held["pid"])
+            ):
                 raise UsageError(
                     f"{self.dir} is in use by process {held['pid']} (since {held['since']}); wait for it to "
                     f"finish or pick another directory (if that process is gone, delete {self.lock_path})"

@@ -31,7 +31,6 @@ sys.path.insert(0, HERE)
 import formats  # noqa: E402
 import microgpt  # noqa: E402
 import reference  # noqa: E402
-import run_dir  # noqa: E402
 import torch  # noqa: E402
 
 NAMES = os.path.join(ROOT, "data", "names.txt")
@@ -587,7 +586,9 @@ class TestAgainstDeno(unittest.TestCase):
         out += deno("task", "train", "--resume", d)
         with open(os.path.join(FIXTURES, "names-seed42-steps1000.txt"), encoding="utf-8") as f:
             self.assertEqual(out, f.read())
-        checkpoint, record = formats.read_checkpoint(f"{d}/checkpoint.json"), formats.read_run_record(f"{d}/run.json")
+        checkpoint, record = formats.read_checkpoint(f"{d}/checkpoint.json"), formats.read_run_record(
+            f"{d}/run.json"
+        )
         self.assertEqual(record["runId"], checkpoint["runId"])
         segments = record["timings"]["segments"]
         self.assertEqual([s["engine"] for s in segments], ["torch", "fast", "torch", "fast"])
@@ -718,16 +719,31 @@ class TestSignals(unittest.TestCase):
         code, out, err = self.interrupt(*flags, "--procs", "2", "--out", d, group=True)
         self.assertEqual(code, 130, err)
         self.assertNotIn("Traceback", err)
-        self.assertEqual(sum(line.startswith("error: interrupted by SIGINT") for line in err.splitlines()), 1, err)
+        self.assertEqual(
+            sum(line.startswith("error: interrupted by SIGINT") for line in err.splitlines()), 1, err
+        )
         stopped = formats.read_checkpoint(f"{d}/checkpoint.json")
         self.assertEqual(out.count("| loss "), stopped["step"])
         train("--from", f"{d}/checkpoint.json", "--out", d, "--batch-size", "4")  # one process now
         one = f"{self.dir}/one"
         train(*flags[:-1], "4", "--out", one)
         self.assertLess(
-            max_diff(weights(formats.read_checkpoint(f"{d}/checkpoint.json")), weights(formats.read_checkpoint(f"{one}/checkpoint.json"))),
+            max_diff(
+                weights(formats.read_checkpoint(f"{d}/checkpoint.json")),
+                weights(formats.read_checkpoint(f"{one}/checkpoint.json")),
+            ),
             1e-10,
         )
+
+
+class TestGpuCheckOnTheCpu(unittest.TestCase):
+    """torch/gpu_check.py has never run on a GPU here; its CPU mode (the same code, gloo) must pass."""
+
+    def test_gpu_check_device_cpu_quick(self) -> None:
+        result = run_process(sys.executable, os.path.join(HERE, "gpu_check.py"), "--device", "cpu", "--quick")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("7 of 7 checks passed", result.stdout)
+        self.assertNotIn("FAIL", result.stdout)
 
 
 class TestErrors(unittest.TestCase):
