@@ -6,7 +6,7 @@ What PyTorch adds is scale: minibatches, GPUs, and data-parallel training over p
 machines with `torch.distributed`.
 
     python3 torch/microgpt.py train [--data FILE | --from CHECKPOINT] [--steps N] [--batch-size B]
-                                    [--device auto|cpu|cuda] [--procs K] [--out DIR] [...]
+                                    [--device auto|cpu|cuda] [--procs K] [--out DIR [--force]] [...]
     python3 torch/microgpt.py verify CHECKPOINT (--probe FILE | --data FILE [--docs N])
     python3 torch/microgpt.py sample CHECKPOINT [--samples N] [--temperature T] [--seed S]
 
@@ -14,9 +14,13 @@ With batch size 1 on one process, `train` is microgpt: the same documents in the
 own `random` shuffles them), the same initial weights (`gauss(0, 0.08)` drawn in microgpt's order),
 the same Adam, and the same printed lines. torch/README.md has every command and what is verified.
 
-The file reads top to bottom: settings, data, the model, the loss and Adam, checkpoints, training
-(one process or many), sampling, verifying, the command line. Our file formats are in formats.py;
-microgpt's own arithmetic in plain Python, which `verify --data` compares with, is in reference.py.
+`--out DIR` is owned as `deno task train` owns it (run_dir.py), and Ctrl-C saves the run and exits 130,
+so the two programs can take turns on one run's directory. A run trained here names the engine `torch`.
+
+The file reads top to bottom: settings, data, the model, the loss and Adam, checkpoints, stopping on a
+signal, training (one process or many), sampling, verifying, the command line. Our file formats are in
+formats.py; microgpt's own arithmetic in plain Python, which `verify --data` compares with, is in
+reference.py.
 """
 
 from __future__ import annotations
