@@ -264,18 +264,21 @@ class Interrupter {
   }
 }
 
+/** The flags that need `--out DIR` (or `--resume DIR`), and what they would write there. */
+const NEED_OUT = [
+  ["plots", "the plots"],
+  ["force", "the run"],
+  ["save-every", "the run"],
+  ["probe", "the probe"],
+] as const;
+
 /** Checks every flag and reads the checkpoint to resume, so a bad flag never costs a training run. */
 async function planRun(flags: Flags): Promise<Plan> {
   const outDir = flags.out ?? flags.resume;
   if (flags["stop-at"] !== undefined && outDir === undefined) {
     throw new UsageError("--stop-at needs --out DIR to save the checkpoint in; add --out DIR");
   }
-  for (
-    const [name, what] of [["plots", "the plots"], ["force", "the run"], ["save-every", "the run"], [
-      "probe",
-      "the probe",
-    ]] as const
-  ) {
+  for (const [name, what] of NEED_OUT) {
     if (flags[name] !== undefined && outDir === undefined) {
       throw new UsageError(`--${name} needs --out DIR to write ${what} in; add --out DIR`);
     }

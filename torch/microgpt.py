@@ -36,6 +36,7 @@ import random
 import signal
 import socket
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -395,6 +396,7 @@ class Stopper:
         self.own = 0
         self.saved_path: str | None = None
         self.trained = False  # training is over and saved: a signal now exits at once
+        self.installed = False
         self.cleanups: list[Callable[[], None]] = []  # run before exiting at once (the lock, the processes)
 
     @property
@@ -406,12 +408,18 @@ class Stopper:
         return self.signum != 0
 
     def install(self) -> None:
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, self._on_signal)
+        """Takes the signals (only the main thread may; called from another, it leaves them be)."""
+        self.installed = threading.current_thread() is threading.main_thread()
+        if self.installed:
+            for signum in STOP_SIGNALS:
+                signal.signal(signum, self._on_signal)
 
     def uninstall(self) -> None:
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.default_int_handler)
+        if self.installed:
+            for signum in STOP_SIGNALS:
+                signal.signal(
+                    signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.default_int_handler
+                )
 
     def done(self, saved_path: str | None) -> None:
         """Training is over (and saved in `saved_path`, if anywhere): a signal now exits at once."""
@@ -757,17 +765,18 @@ def train(rank: int, run: Run, device: str, stopper: Stopper) -> int:
         experiment, start["data"], start["vocab"], done, rng, model, adam, history, start.get("runId")
     )
     path = os.path.join(run.out or ".", "checkpoint.json")
-    t = time.perf_counter()
 
-    def save_record(samples: list[str]) -> None:
+    def save_record(samples: list[str], sample_seconds: float, finished: bool) -> None:
         if run.out is not None:
-            record = run_record(run, checkpoint, samples, validation_seconds, time.perf_counter() - t, device)
+            record = run_record(
+                run, checkpoint, samples, validation_seconds, sample_seconds, device, finished
+            )
             save_run_record(os.path.join(run.out, "run.json"), record)
 
     # Saved before sampling, with its record: whatever happens next, the training is on disk.
     if run.out is not None:
         save_checkpoint(path, checkpoint)
-        save_record([])
+        save_record([], 0.0, finished=False)
     continue_with = f"python3 torch/microgpt.py train --from {path} --out {run.out} (or deno task train --resume {run.out})"
     if signum:
         sys.stdout.flush()
@@ -785,12 +794,13 @@ def train(rank: int, run: Run, device: str, stopper: Stopper) -> int:
         )
         return 0
     samples: list[str] = []
+    t = time.perf_counter()
     print("\n--- inference (new, hallucinated names) ---")
     for i in range(experiment["sample"]["numSamples"]):
         samples.append(sample_document(model, tokenizer, rng, experiment["sample"]["temperature"]))
         print(f"sample {i + 1:2d}: {samples[-1]}")
     sys.stdout.flush()
-    save_record(samples)
+    save_record(samples, time.perf_counter() - t, finished=True)
     return 0
 
 
@@ -826,12 +836,16 @@ def run_record(
     validation_seconds: float,
     sample_seconds: float,
     device: str,
+    finished: bool,
 ) -> dict[str, Any]:
-    """The run's record (lib/run_record.ts `RunRecord`), plus a `torch` section saying where it ran."""
+    """
+    The run's record (lib/experiment/run_record.ts `RunRecord`), plus a `torch` section saying where it
+    ran. `finished`: the whole schedule trained and sampled (else "stopped", as a run saved before its
+    samples is).
+    """
     history = checkpoint["history"]
     all_seconds = sum(s["seconds"] for s in history["segments"])
     all_steps = sum(s["endStep"] - s["startStep"] for s in history["segments"])
-    finished = checkpoint["step"] == checkpoint["experiment"]["train"]["steps"]
     return {
         "format": RUN_RECORD_FORMAT,
         "version": RUN_RECORD_VERSION,

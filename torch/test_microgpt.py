@@ -637,7 +637,8 @@ class TestOutDir(unittest.TestCase):
         self.assertEqual(self.run_id(), first)  # untouched
         train("--from", f"{d}/checkpoint.json", "--steps", "5", "--out", d)  # its own run: continued
         self.assertEqual(self.run_id(), first)
-        self.assertEqual(formats.read_run_record(f"{d}/run.json")["runId"], first)
+        record = formats.read_run_record(f"{d}/run.json")
+        self.assertEqual((record["runId"], record["status"], record["resumedFrom"]), (first, "finished", 3))
         with open(f"{d}/loss.html", "w") as f:
             f.write("a plot of the run")
         train(*self.small, "--out", d, "--force")  # another run replaces it, plots and all
