@@ -4,7 +4,7 @@
  * `.svg` and `.png` exports are valid images of the requested size; and a notebook executed
  * by nbconvert shows every plot in its HTML export with no network.
  * Needs Chromium (`apt-get install chromium`, or CHROMIUM_PATH) and, for the notebook, the
- * Deno Jupyter kernel (`deno jupyter --install`) and Debian's python3-nbconvert.
+ * project's Jupyter kernel (`deno task kernel-install`) and Debian's python3-nbconvert.
  */
 
 /// <reference lib="dom" />
@@ -232,7 +232,6 @@ Deno.test("plots in headless Chromium", async (t) => {
         fixture,
         "--output-dir",
         dir,
-        "--ExecutePreprocessor.kernel_name=deno",
         "--ExecutePreprocessor.timeout=300",
       ]);
       await page.goto(`file://${dir}/plots.html`);

@@ -3,7 +3,7 @@
  * fixture notebook opened in headless Chromium, every cell run through the UI (Cell > Run
  * All), and then every plot cell holds exactly one rendered Plotly graph, counted from the
  * DOM, including the live loss curve in its final state.
- * Needs jupyter-notebook (apt), the Deno kernel (`deno jupyter --install`) and Chromium.
+ * Needs jupyter-notebook (apt), the project's kernel (`deno task kernel-install`) and Chromium.
  */
 
 /// <reference lib="dom" />
@@ -11,6 +11,8 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS, findChromium } from "../lib/plot/export.ts";
+import { freePort, notebookServerArgs } from "../tools/live_notebook.ts";
+import { MICROGPT_KERNEL } from "../tools/notebook_json.ts";
 
 const TOKEN = "microgpt-frontend-test";
 const FIXTURE = new URL("./fixtures/plots.ipynb", import.meta.url);
@@ -26,13 +28,6 @@ interface CellView {
   traces: { type: string; points: number }[];
   title: string;
   errors: number;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
@@ -58,18 +53,7 @@ Deno.test("classic Notebook runs the plot fixture and renders every plot", async
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = new Deno.Command("/usr/bin/python3", {
-    args: [
-      "-m",
-      "notebook",
-      "--no-browser",
-      "--ip=127.0.0.1",
-      `--port=${port}`,
-      "--port-retries=0",
-      `--NotebookApp.token=${TOKEN}`,
-      "--NotebookApp.password=",
-      "--allow-root",
-      `--notebook-dir=${dir}`,
-    ],
+    args: notebookServerArgs(dir, port, TOKEN),
     env: { JUPYTER_RUNTIME_DIR: runtimeDir },
     stdin: "null",
     stdout: "null",
@@ -114,7 +98,7 @@ Deno.test("classic Notebook runs the plot fixture and renders every plot", async
         nb.set_autosave_interval(0); // never write outputs back to the copy
         return nb.kernel.name;
       });
-      assert.equal(kernel, "deno");
+      assert.equal(kernel, MICROGPT_KERNEL.name);
     });
 
     await t.step("Cell > Run All runs every cell", async () => {

@@ -1,20 +1,51 @@
 /**
- * End-to-end: every notebook runs top to bottom on the real Deno Jupyter kernel (a fresh
- * kernel each, through nbclient), no cell errors, every cell shows what its `microgpt`
- * metadata promises (plots, sampled names, exact losses), and each HTML export draws all its
- * plots offline in headless Chromium. Also checks that the harness itself catches failures.
+ * End-to-end, on the project's kernel (`deno-microgpt`: Deno's kernel behind
+ * tools/kernel_proxy.py): every notebook runs top to bottom with plain nbclient, no cell
+ * errors, every cell shows what its `microgpt` metadata promises (plots, sampled names, exact
+ * losses), and each HTML export draws all its plots offline in headless Chromium. Then the same
+ * notebooks as users run them, each compared cell by cell with that headless run: plain
+ * `nbconvert --to html --execute`; Run All at the protocol level (every output under its own
+ * request, none after that request's idle); and the live classic Notebook UI, Kernel > Restart &
+ * Run All twice per notebook. And `--param` overrides. Also checks that the harness itself
+ * catches failures.
+ *
+ * MICROGPT_LIVE_RUNS=N runs Restart & Run All N times per notebook instead of 2.
  */
 
+/// <reference lib="dom" />
+
 import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS, findChromium } from "../lib/plot/export.ts";
 import { storageProblems } from "../tools/check_notebooks.ts";
-import { joinText, type Notebook, type NotebookCell, readNotebook } from "../tools/notebook_json.ts";
 import {
+  compareCells,
+  formatLiveRun,
+  LiveNotebookServer,
+  type LiveRun,
+  liveTotals,
+  notebookShapes,
+  type OutputShape,
+} from "../tools/live_notebook.ts";
+import {
+  joinText,
+  MICROGPT_KERNEL,
+  type Notebook,
+  type NotebookCell,
+  PLOTLY_MIME,
+  readNotebook,
+} from "../tools/notebook_json.ts";
+import { INJECTED_TAG, PARAMETERS_TAG, readParameters } from "../tools/notebook_params.ts";
+import { compareProtocolRun, protocolRun } from "../tools/protocol_check.ts";
+import {
+  jupyterPython,
   type NotebookRun,
   resolveNotebooks,
   runNotebook,
   runNotebooks,
   verifyHtmlPlots,
 } from "../tools/run_notebooks.ts";
+import { assertUsageError, runScript } from "./cli.ts";
 
 const WALKTHROUGH = [
   "00_microgpt",
@@ -39,9 +70,12 @@ Deno.test("committed notebooks", async (t) => {
     assert.deepEqual(paths, WALKTHROUGH.map((name) => `notebooks/${name}.ipynb`));
   });
 
-  await t.step("are stored without outputs, with the deno kernelspec", async () => {
-    for (const path of paths) assert.deepEqual(storageProblems(await readNotebook(path)), [], path);
-  });
+  await t.step(
+    "are stored without outputs, with the deno-microgpt kernelspec and a parameters cell",
+    async () => {
+      for (const path of paths) assert.deepEqual(storageProblems(await readNotebook(path)), [], path);
+    },
+  );
 
   await t.step("promise something to look at: every notebook has checked plots and text", async () => {
     for (const path of paths) {
@@ -51,6 +85,25 @@ Deno.test("committed notebooks", async (t) => {
       assert.ok(promised.includes("plot") || promised.includes("svg"), `${path} promises no picture`);
     }
   });
+
+  await t.step(
+    "keep their settings in the parameters cell: no seed or step count repeated below it",
+    async () => {
+      for (const path of paths) {
+        const notebook = await readNotebook(path);
+        const params = readParameters(notebook);
+        assert.equal(params.get("seed"), 42, `${path}: seed`);
+        const index = notebook.cells.findIndex((cell) =>
+          (cell.metadata.tags as string[] | undefined)?.includes(PARAMETERS_TAG)
+        );
+        assert.ok(index >= 0 && index < 2, `${path}: the parameters cell comes first`);
+        const code = notebook.cells.slice(index + 1).filter((cell) => cell.cell_type === "code")
+          .map((cell) => joinText(cell.source)).join("\n");
+        assert.doesNotMatch(code, /Random\(42\)/, `${path} seeds a generator with 42 instead of \`seed\``);
+        assert.doesNotMatch(code, /steps: 1000\b/, `${path} sets 1000 steps instead of \`steps\``);
+      }
+    },
+  );
 });
 
 Deno.test("the notebook harness catches failures", E2E, async (t) => {
@@ -60,7 +113,7 @@ Deno.test("the notebook harness catches failures", E2E, async (t) => {
       nbformat: 4,
       nbformat_minor: 5,
       metadata: {
-        kernelspec: { name: "deno", display_name: "Deno", language: "typescript" },
+        kernelspec: { ...MICROGPT_KERNEL },
         language_info: { name: "typescript" },
       },
       cells: [
@@ -137,19 +190,280 @@ Deno.test("the notebook harness catches failures", E2E, async (t) => {
   }
 });
 
-Deno.test("every notebook runs top to bottom on the Deno kernel", E2E, async (t) => {
+/** Per notebook, the output shapes of each code cell in the headless run, for the tests below. */
+const reference = new Map<
+  string,
+  { path: string; shapes: OutputShape[][]; seconds: number; plots: number }
+>();
+
+Deno.test("every notebook runs top to bottom on the deno-microgpt kernel", E2E, async (t) => {
   const outDir = await Deno.makeTempDir({ prefix: "microgpt_notebooks_" });
   try {
-    const runs: NotebookRun[] = await runNotebooks(await resolveNotebooks([]), { outDir });
+    const paths = await resolveNotebooks([]);
+    const runs: NotebookRun[] = await runNotebooks(paths, { outDir });
     await verifyHtmlPlots(runs);
-    for (const run of runs) {
-      await t.step(`${run.name} (${run.seconds.toFixed(1)} s, ${run.plots} plots)`, () => {
+    for (const [i, run] of runs.entries()) {
+      await t.step(`${run.name} (${run.seconds.toFixed(1)} s, ${run.plots} plots)`, async () => {
         assert.deepEqual(run.problems, []);
         assert.ok(run.plots > 0, "no plots");
         assert.equal(run.htmlPlots, run.plots);
+        const shapes = notebookShapes(await readNotebook(run.executedPath));
+        reference.set(run.name, { path: paths[i], shapes, seconds: run.seconds, plots: run.plots });
       });
     }
   } finally {
     await Deno.remove(outDir, { recursive: true });
   }
 });
+
+/** The headless runs, or a failure when the test above did not make them all. */
+function references(): {
+  name: string;
+  path: string;
+  shapes: OutputShape[][];
+  seconds: number;
+  plots: number;
+}[] {
+  assert.equal(reference.size, 9, "needs the headless run of all nine notebooks (the test above)");
+  return [...reference].map(([name, ref]) => ({ name, ...ref }));
+}
+
+/**
+ * What nbconvert's HTML shows per code cell, by the kinds an HTML page can tell apart: stdout
+ * (line count), stderr and errors, results, and displays.
+ */
+function htmlKind(shape: OutputShape): OutputShape {
+  const kind = shape.kind.startsWith("display_data")
+    ? "display_data"
+    : shape.kind.startsWith("execute_result")
+    ? "execute_result"
+    : shape.kind === "error"
+    ? "stderr"
+    : shape.kind;
+  return { kind, count: shape.count };
+}
+
+Deno.test(
+  "plain nbconvert --to html --execute shows each cell's outputs and draws every plot offline",
+  E2E,
+  async (t) => {
+    const refs = references();
+    const dir = await Deno.makeTempDir({ prefix: "microgpt_nbconvert_" });
+    const browser = await chromium.launch({ executablePath: findChromium(), args: [...CHROMIUM_ARGS] });
+    try {
+      for (const ref of refs) {
+        await t.step(ref.name, async () => {
+          // The standard tool and its standard preprocessor: the kernel is the one the notebook names.
+          const output = await new Deno.Command(jupyterPython(), {
+            args: ["-m", "nbconvert", "--to", "html", "--execute", ref.path, "--output-dir", dir],
+            env: { NO_COLOR: "1", PYDEVD_DISABLE_FILE_VALIDATION: "1" },
+            stdout: "piped",
+            stderr: "piped",
+          }).output();
+          assert.ok(output.success, new TextDecoder().decode(output.stderr).slice(-2000));
+          const page = await browser.newPage();
+          try {
+            await page.route(/^(https?|wss?):/, (route) => route.abort());
+            await page.goto(`file://${dir}/${ref.name}.html`, {
+              waitUntil: "domcontentloaded",
+              timeout: 60_000,
+            });
+            await page.waitForFunction(
+              `document.querySelectorAll(".js-plotly-plot .main-svg").length >= ${ref.plots}`,
+              undefined,
+              { timeout: 30_000 },
+            ).catch(() => {}); // a shortfall fails below
+            const view = await page.evaluate(() => {
+              const cells = [...document.querySelectorAll(".jp-Cell.jp-CodeCell")].map((cell) =>
+                [...cell.querySelectorAll(".jp-OutputArea-output")].map((out) => {
+                  const mime = out.getAttribute("data-mime-type") ?? "";
+                  if (out.classList.contains("jp-OutputArea-executeResult")) {
+                    return { kind: "execute_result", count: 1 };
+                  }
+                  if (mime === "application/vnd.jupyter.stderr") {
+                    return { kind: "stderr", count: 1 };
+                  }
+                  if (mime === "text/plain") {
+                    const lines = (out.textContent ?? "").split("\n").filter((line) =>
+                      line.trim() !== ""
+                    ).length;
+                    return { kind: "stdout", count: lines };
+                  }
+                  return { kind: "display_data", count: 1 };
+                })
+              );
+              const drawn = [...document.querySelectorAll(".js-plotly-plot")].filter((plot) =>
+                plot.querySelector(".main-svg") !== null
+              ).length;
+              return { cells, drawn };
+            });
+            const expected = ref.shapes.map((shapes) => shapes.map(htmlKind));
+            const comparison = compareCells(expected, view.cells);
+            assert.deepEqual(comparison.details, [], "output kinds per cell differ from the headless run");
+            assert.equal(view.drawn, ref.plots, "Plotly figures drawn offline");
+          } finally {
+            await page.close();
+          }
+        });
+      }
+    } finally {
+      await browser.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test(
+  "Run All at the protocol level: every output under its own request, none after its idle",
+  E2E,
+  async (t) => {
+    for (const ref of references()) {
+      await t.step(ref.name, async () => {
+        const run = await protocolRun(ref.path);
+        const comparison = compareProtocolRun(run, ref.shapes);
+        assert.deepEqual(
+          { late: run.late, stray: run.stray, unfinished: run.unfinished, differences: comparison.details },
+          { late: 0, stray: 0, unfinished: 0, differences: [] },
+        );
+      });
+    }
+  },
+);
+
+Deno.test(
+  "classic Notebook UI: Restart & Run All, twice in a row, matches the headless run",
+  E2E,
+  async (t) => {
+    const refs = references();
+    const runs = Number(Deno.env.get("MICROGPT_LIVE_RUNS") ?? 2);
+    const server = await LiveNotebookServer.start(refs.map((ref) => ref.path), {
+      kernel: MICROGPT_KERNEL.name,
+    });
+    const all: LiveRun[] = [];
+    try {
+      for (const ref of refs) {
+        await t.step(ref.name, async () => {
+          const done = await server.runNotebook(`${ref.path.replace(/^.*\//, "")}`, ref.shapes, {
+            runs,
+            timeoutSeconds: Math.max(120, ref.seconds * 4 + 60),
+            onRun: (run) => console.log(formatLiveRun(run)),
+          });
+          all.push(...done);
+          for (const run of done) {
+            assert.equal(run.hung, false, `run ${run.run} did not finish`);
+            assert.deepEqual(
+              run.comparison.details,
+              [],
+              `run ${run.run}: outputs differ from the headless run`,
+            );
+            assert.equal(run.plotsDrawn, run.plots, `run ${run.run}: Plotly figures drawn`);
+            assert.equal(run.invalidSignatures, 0, `run ${run.run}: Invalid Signature in the server log`);
+          }
+        });
+      }
+    } finally {
+      await server.close();
+    }
+    const totals = liveTotals(all);
+    console.log(
+      `live UI: ${totals.runs} runs, ${totals.hangs} hung, ${totals.missing} outputs missing, ${totals.misplaced} misplaced`,
+    );
+  },
+);
+
+Deno.test(
+  "deno task notebooks 00 05 07 --param seed=7 --param steps=300 follows the parameters",
+  E2E,
+  async (t) => {
+    const dir = await Deno.makeTempDir({ prefix: "microgpt_params_" });
+    try {
+      await t.step("an unknown parameter or a value of the wrong kind is a usage error", async () => {
+        assertUsageError(
+          await runScript("tools/run_notebooks.ts", ["00", "--param", "stepz=3"]),
+          /00_microgpt has no parameter stepz; its parameters: seed, steps, numSamples, temperature/,
+        );
+        assertUsageError(
+          await runScript("tools/run_notebooks.ts", ["05", "--param", "steps=many"]),
+          /parameter steps is a number; got "many"/,
+        );
+      });
+
+      const output = await runScript("tools/run_notebooks.ts", [
+        "00",
+        "05",
+        "07",
+        "--param",
+        "seed=7",
+        "--param",
+        "steps=300",
+        "--out-dir",
+        dir,
+      ]);
+      await t.step("runs clean", () => {
+        assert.equal(output.code, 0, output.stdout + output.stderr);
+        assert.match(output.stdout, /^parameters: seed=7, steps=300$/m);
+      });
+
+      const text = (notebook: Notebook) =>
+        notebook.cells.flatMap((cell) => cell.outputs ?? []).map((o) =>
+          joinText(o.text) + joinText(o.data?.["text/plain"] as string | string[] | undefined)
+        ).join("\n");
+      const curves = (notebook: Notebook) =>
+        notebook.cells.flatMap((cell) => cell.outputs ?? []).flatMap((o) => {
+          const figure = o.data?.[PLOTLY_MIME] as {
+            data: { x?: unknown[] }[];
+            layout: { title?: { text?: string } };
+          } | undefined;
+          return figure === undefined
+            ? []
+            : [{ title: figure.layout.title?.text ?? "", points: figure.data.map((d) => d.x?.length ?? 0) }];
+        });
+
+      for (const name of ["00_microgpt", "05_training", "07_experiments"]) {
+        await t.step(`${name}: the injected cell follows the parameters cell`, async () => {
+          const notebook = await readNotebook(`${dir}/${name}.ipynb`);
+          const tags = notebook.cells.map((cell) => (cell.metadata.tags as string[] | undefined) ?? []);
+          const index = tags.findIndex((t) => t.includes(PARAMETERS_TAG));
+          assert.ok(tags[index + 1].includes(INJECTED_TAG));
+          assert.equal(
+            joinText(notebook.cells[index + 1].source),
+            "// Parameters injected for this run\nconst seed = 7;\nconst steps = 300;\n",
+          );
+        });
+      }
+
+      await t.step("00: 300 steps printed and drawn, seed 7 shown", async () => {
+        const notebook = await readNotebook(`${dir}/00_microgpt.ipynb`);
+        assert.match(text(notebook), /^step {2}300 \/ 300 \| loss \d\.\d{4}$/m);
+        assert.doesNotMatch(text(notebook), /\/ 1000 |1000 steps/, "the default step count shows");
+        const live = curves(notebook).find((c) => c.title.startsWith("training loss"));
+        assert.match(live?.title ?? "", /^training loss, seed 7: 300 steps, last loss/);
+        assert.deepEqual(live?.points, [300, 300]);
+      });
+
+      await t.step("05: 300 steps printed and drawn, seed 7 shown", async () => {
+        const notebook = await readNotebook(`${dir}/05_training.ipynb`);
+        assert.match(text(notebook), /^step {2}300 \/ 300 \| loss \d\.\d{4}$/m);
+        const found = curves(notebook);
+        assert.match(
+          found.find((c) => c.title.startsWith("training loss, seed"))?.title ?? "",
+          /^training loss, seed 7: 300 steps/,
+        );
+        assert.deepEqual(found.find((c) => c.title.startsWith("training loss, seed"))?.points, [300, 300]);
+        assert.deepEqual(found.find((c) => c.title === "learning rate η_t")?.points, [300]);
+      });
+
+      await t.step(
+        "07: the reference run shows seed 7 and 300 steps; every curve has 300 points",
+        async () => {
+          const notebook = await readNotebook(`${dir}/07_experiments.ipynb`);
+          assert.match(text(notebook), /^seed 7: 4192 parameters, 300 steps, final loss \d\.\d{4}$/m);
+          const seedCurves = curves(notebook).find((c) => c.title === "five seeds, smoothed");
+          assert.deepEqual(seedCurves?.points, [300, 300, 300, 300, 300]);
+        },
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

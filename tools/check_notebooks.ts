@@ -1,6 +1,7 @@
 /**
  * Part of `deno task check`: fails if a committed notebook carries outputs or execution
- * counts, lacks the `deno` kernelspec, or has code that does not type-check. The Deno kernel
+ * counts, lacks the `deno-microgpt` kernelspec or a well-formed `parameters` cell, or has code
+ * that does not type-check. The Deno kernel
  * runs cells without type-checking, so each notebook's code cells are joined in order into
  * one temporary module and `deno check`ed; errors are reported as notebook cell and line.
  *
@@ -9,22 +10,27 @@
 
 import { runCli } from "../cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
-import { DENO_KERNELSPEC, joinText, type Notebook, PROMISE_KINDS, readNotebook } from "./notebook_json.ts";
+import { joinText, MICROGPT_KERNEL, type Notebook, PROMISE_KINDS, readNotebook } from "./notebook_json.ts";
+import { PARAMETERS_TAG, readParameters } from "./notebook_params.ts";
 import { resolveNotebooks } from "./run_notebooks.ts";
 
 /**
  * Everything wrong with how a notebook is stored, one line each: nbformat, kernelspec,
- * language, outputs or execution counts left in, malformed `microgpt` promises.
+ * language, outputs or execution counts left in, malformed `microgpt` promises, a missing or
+ * malformed `parameters` cell (exactly one, only `const name = literal;` lines).
  *
  * @example
  * ```ts
  * import { storageProblems } from "./check_notebooks.ts";
  * console.log(storageProblems({
  *   nbformat: 4, nbformat_minor: 5,
- *   metadata: { kernelspec: { name: "deno", display_name: "Deno", language: "typescript" },
+ *   metadata: { kernelspec: { name: "deno-microgpt", display_name: "Deno (microgpt)", language: "typescript" },
  *     language_info: { name: "typescript" } },
- *   cells: [{ cell_type: "code", source: "1", metadata: {}, execution_count: 3, outputs: [] }],
- * })); // [ "cell 1: has execution count 3; clear outputs before committing" ]
+ *   cells: [
+ *     { cell_type: "code", source: "const seed = 42;", metadata: { tags: ["parameters"] }, outputs: [] },
+ *     { cell_type: "code", source: "1", metadata: {}, execution_count: 3, outputs: [] },
+ *   ],
+ * })); // [ "cell 2: has execution count 3; clear outputs before committing" ]
  * ```
  */
 export function storageProblems(notebook: Notebook): string[] {
@@ -32,12 +38,25 @@ export function storageProblems(notebook: Notebook): string[] {
   if (notebook.nbformat !== 4) problems.push(`nbformat is ${notebook.nbformat}; save as nbformat 4`);
   const spec = notebook.metadata.kernelspec;
   if (
-    spec?.name !== DENO_KERNELSPEC.name || spec?.display_name !== DENO_KERNELSPEC.display_name ||
-    spec?.language !== DENO_KERNELSPEC.language
+    spec?.name !== MICROGPT_KERNEL.name || spec?.display_name !== MICROGPT_KERNEL.display_name ||
+    spec?.language !== MICROGPT_KERNEL.language
   ) {
     problems.push(
-      `kernelspec is ${JSON.stringify(spec ?? null)}; it must be ${JSON.stringify(DENO_KERNELSPEC)}`,
+      `kernelspec is ${JSON.stringify(spec ?? null)}; it must be ${JSON.stringify(MICROGPT_KERNEL)}`,
     );
+  }
+  const tagged = notebook.cells.filter((cell) => {
+    const tags = cell.metadata.tags;
+    return Array.isArray(tags) && tags.includes(PARAMETERS_TAG);
+  });
+  if (tagged.length !== 1 || tagged[0].cell_type !== "code") {
+    problems.push(`has ${tagged.length} cells tagged "${PARAMETERS_TAG}"; it needs exactly one, a code cell`);
+  } else {
+    try {
+      readParameters(notebook);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
   }
   if (notebook.metadata.language_info?.name !== "typescript") {
     problems.push(`language_info.name must be "typescript"`);
@@ -57,7 +76,7 @@ export function storageProblems(notebook: Notebook): string[] {
         problems.push(`${where}: unknown promise "${kind}"; use one of ${PROMISE_KINDS.join(", ")}`);
       }
     }
-    for (const pattern of promise?.match ?? []) {
+    for (const pattern of [...promise?.match ?? [], ...promise?.reference ?? []]) {
       try {
         new RegExp(pattern);
       } catch {

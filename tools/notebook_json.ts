@@ -33,8 +33,16 @@ export interface CellPromise {
    * `svg` (an SVG picture).
    */
   expect?: string[];
-  /** Regular expressions its text output must match (for exact numbers such as losses). */
+  /**
+   * Regular expressions its text output must match; `{{name}}` stands for the value of the
+   * notebook's parameter `name` in the run (see tools/notebook_params.ts).
+   */
   match?: string[];
+  /**
+   * Regular expressions its text must match when the notebook runs with its default parameters:
+   * the reference numbers (losses, samples) that reproduce microgpt.py.
+   */
+  reference?: string[];
 }
 
 /** A notebook cell. */
@@ -59,8 +67,16 @@ export interface Notebook {
   nbformat_minor: number;
 }
 
-/** The kernelspec every committed notebook carries, so VS Code and Jupyter pick the Deno kernel. */
-export const DENO_KERNELSPEC = Object.freeze({ name: "deno", display_name: "Deno", language: "typescript" });
+/**
+ * The kernelspec every committed notebook carries, which `deno task kernel-install` registers:
+ * Deno's kernel behind the proxy in `tools/kernel_proxy.py`, which keeps every output under
+ * its own cell (see docs/KERNEL.md).
+ */
+export const MICROGPT_KERNEL = Object.freeze({
+  name: "deno-microgpt",
+  display_name: "Deno (microgpt)",
+  language: "typescript",
+});
 
 /** The kinds of output a cell may promise in `metadata.microgpt.expect`. */
 export const PROMISE_KINDS: readonly string[] = ["plot", "names", "text", "table", "svg"];

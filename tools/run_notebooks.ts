@@ -1,8 +1,10 @@
 /**
- * `deno task notebooks [NAME...]`: executes the notebooks on the real Deno Jupyter kernel
- * (nbconvert/nbclient, a fresh kernel per notebook), writes the executed copies and an HTML
- * export of each into `out/notebooks/`, checks that no cell failed and that every cell showed
- * what its `microgpt` metadata promises, and prints how long each took.
+ * `deno task notebooks [NAME...] [--param name=value...]`: executes the notebooks with plain
+ * nbclient (the engine of `nbconvert --execute`) on the `deno-microgpt` kernel their metadata
+ * names (a fresh kernel per notebook), writes the executed copies and an HTML export of each
+ * into `out/notebooks/`, checks that no cell failed and that every cell showed what its
+ * `microgpt` metadata promises, and prints how long each took. `--param` overrides a
+ * parameter (papermill's convention: a cell injected after the one tagged `parameters`).
  *
  * @module
  */
@@ -10,6 +12,7 @@
 import { runCli } from "../cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { CHROMIUM_ARGS, findChromium } from "../lib/plot/export.ts";
+import { requireCurrentKernel } from "./kernel_install.ts";
 import {
   cellText,
   type Notebook,
@@ -18,6 +21,14 @@ import {
   PROMISE_KINDS,
   readNotebook,
 } from "./notebook_json.ts";
+import {
+  effectiveParameters,
+  fillPattern,
+  injectParameters,
+  type ParameterValue,
+  parseParamArgs,
+  readParameters,
+} from "./notebook_params.ts";
 
 /** Where the notebooks live, relative to the project root. */
 export const NOTEBOOK_DIR = "notebooks";
@@ -49,6 +60,8 @@ export interface NotebookRun {
   problems: string[];
   /** Why earlier attempts were abandoned (kernel trouble, not the notebook's fault); usually empty. */
   retries: string[];
+  /** The parameter values the run used (defaults with the overrides applied). */
+  parameters: Map<string, ParameterValue>;
 }
 
 /**
@@ -129,7 +142,9 @@ function nameLikeWords(text: string): string[] {
 /**
  * Everything wrong with an executed notebook, one line each: cells that failed or did not
  * run, and cells that did not show what their `metadata.microgpt` promises (`expect`:
- * `plot`, `names`, `text`, `table`, `svg`; `match`: regular expressions over the text).
+ * `plot`, `names`, `text`, `table`, `svg`; `match`: regular expressions over the text, with
+ * `{{name}}` filled in from `parameters`; `reference`: the same, checked only when the run
+ * used the notebook's default parameters, `defaults` true).
  *
  * @example
  * ```ts
@@ -145,7 +160,11 @@ function nameLikeWords(text: string): string[] {
  * console.log(problems); // [ "cell 1: promised 1 plot(s), showed 0" ]
  * ```
  */
-export function notebookProblems(notebook: Notebook): string[] {
+export function notebookProblems(
+  notebook: Notebook,
+  parameters: ReadonlyMap<string, ParameterValue> = new Map(),
+  defaults = true,
+): string[] {
   const problems: string[] = [];
   notebook.cells.forEach((cell, index) => {
     if (cell.cell_type !== "code") return;
@@ -196,9 +215,10 @@ export function notebookProblems(notebook: Notebook): string[] {
     ) {
       problems.push(`${where}: promised an SVG picture, showed none`);
     }
-    for (const pattern of promise.match ?? []) {
-      if (!new RegExp(pattern, "m").test(text)) {
-        problems.push(`${where}: text does not match /${pattern}/`);
+    for (const pattern of [...promise.match ?? [], ...(defaults ? promise.reference ?? [] : [])]) {
+      const filled = fillPattern(pattern, parameters);
+      if (!new RegExp(filled, "m").test(text)) {
+        problems.push(`${where}: text does not match /${filled}/`);
       }
     }
   });
@@ -214,14 +234,27 @@ export function countPlots(notebook: Notebook): number {
  * Failures of the kernel's plumbing rather than of the notebook: a message signed by another
  * kernel (Jupyter picks free ports by closing them first, so kernels started at the same time
  * by other processes can collide), a kernel that did not start or died. Worth one more try.
+ * (Deno's own kernel also garbles messages, which shows as Invalid Signature too; the
+ * deno-microgpt kernel does not pass such messages on: docs/KERNEL.md.)
  */
 const KERNEL_TROUBLE =
   /Invalid Signature|Kernel didn't respond|DeadKernelError|Kernel died|ZMQError|Address already in use/;
 /** How often a notebook is started when the kernel's plumbing fails. */
 const KERNEL_ATTEMPTS = 3;
 
-/** The nbclient driver that keeps the Deno kernel's late outputs (see its docstring). */
-const EXECUTE_SCRIPT = new URL("./execute_notebook.py", import.meta.url).pathname;
+/**
+ * Plain nbclient, as `nbconvert --to notebook --execute --allow-errors` runs it (the kernel is
+ * the one the notebook's metadata names), except that the kernel runs in the notebook's own
+ * folder even for a copy with injected parameters written elsewhere.
+ * Arguments: IN.ipynb OUT.ipynb KERNEL_CWD CELL_TIMEOUT_SECONDS.
+ */
+const NBCLIENT_SCRIPT = `import sys, nbformat
+from nbclient import NotebookClient
+source, target, cwd, timeout = sys.argv[1:5]
+notebook = nbformat.read(source, as_version=4)
+NotebookClient(notebook, timeout=int(timeout), allow_errors=True, resources={"metadata": {"path": cwd}}).execute()
+nbformat.write(notebook, target)
+`;
 
 /** Runs Jupyter's Python with `args`; a missing Python, nbconvert or kernel is a UsageError. */
 async function jupyterCommand(args: string[]): Promise<{ code: number; stderr: string }> {
@@ -248,8 +281,13 @@ async function jupyterCommand(args: string[]): Promise<{ code: number; stderr: s
       `${python} lacks Jupyter's nbclient/nbconvert; \`apt-get install python3-nbclient python3-nbconvert python3-ipykernel\` or set JUPYTER_PYTHON`,
     );
   }
-  if (output.code !== 0 && /NoSuchKernel/.test(stderr)) {
-    throw new UsageError("Jupyter has no `deno` kernel; register it with `deno jupyter --install`");
+  const noKernel = stderr.match(/No such kernel named ([\w.-]+)/);
+  if (output.code !== 0 && noKernel !== null) {
+    throw new UsageError(
+      `Jupyter has no \`${
+        noKernel[1]
+      }\` kernel (the notebook's kernelspec); register ours with \`deno task kernel-install\``,
+    );
   }
   return { code: output.code, stderr };
 }
@@ -269,15 +307,17 @@ export interface RunOptions {
   outDir?: string;
   /** Also export HTML (default true). */
   html?: boolean;
-  /** Seconds one cell may run before nbconvert gives up (default 600). */
+  /** Seconds one cell may run before nbclient gives up (default 600). */
   cellTimeout?: number;
+  /** Parameter overrides, `name` to the value as typed (`--param name=value`). */
+  params?: ReadonlyMap<string, string>;
 }
 
 /**
- * Executes one notebook in a fresh Deno kernel with nbclient (`tools/execute_notebook.py`:
- * like `nbconvert --execute --allow-errors`, but it keeps outputs the kernel sends after
- * reporting a cell done), exports it to HTML with nbconvert, and checks its outputs. Cells
- * keep running after an error, so the executed copy shows every failure.
+ * Executes one notebook in a fresh kernel with plain nbclient (like `nbconvert --execute
+ * --allow-errors`; with `params`, on a copy with the overrides injected), exports it to HTML
+ * with nbconvert, and checks its outputs. Cells keep running after an error, so the executed
+ * copy shows every failure. An unknown parameter or a value of the wrong kind is a UsageError.
  *
  * @example
  * ```ts ignore
@@ -300,8 +340,21 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
     htmlPlots: null,
     problems: [],
     retries: [],
+    parameters: new Map(),
   };
-  const args = [EXECUTE_SCRIPT, path, executedPath, "deno", String(options.cellTimeout ?? 600)];
+  const source = await readNotebook(path);
+  const defaults = readParameters(source);
+  const overrides = options.params ?? new Map<string, string>();
+  run.parameters = effectiveParameters(defaults, overrides, name);
+  const injected = new Map([...run.parameters].filter(([key]) => overrides.has(key)));
+  // The copy that runs: the notebook itself, or (with overrides) a copy with the cell injected.
+  let input = path;
+  if (injected.size > 0) {
+    input = `${outDir}/${name}.input.ipynb`;
+    await Deno.writeTextFile(input, JSON.stringify(injectParameters(source, injected), null, 1) + "\n");
+  }
+  const kernelDir = path.includes("/") ? path.replace(/\/[^/]*$/, "") : ".";
+  const args = ["-c", NBCLIENT_SCRIPT, input, executedPath, kernelDir, String(options.cellTimeout ?? 600)];
   let executed = { code: 0, stderr: "" };
   for (let attempt = 1; attempt <= KERNEL_ATTEMPTS; attempt++) {
     await Deno.remove(executedPath).catch(() => {});
@@ -311,13 +364,14 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
     if (executed.code === 0 || !KERNEL_TROUBLE.test(executed.stderr)) break;
     run.retries.push(nbconvertReason(executed.stderr));
   }
+  if (input !== path) await Deno.remove(input);
   if (executed.code !== 0) {
     run.problems.push(`execution failed: ${nbconvertReason(executed.stderr)}`);
     return run;
   }
   const notebook = await readNotebook(executedPath);
   run.plots = countPlots(notebook);
-  run.problems.push(...notebookProblems(notebook));
+  run.problems.push(...notebookProblems(notebook, run.parameters, injected.size === 0));
   if (options.html ?? true) {
     const htmlStart = performance.now();
     const html = await jupyterCommand([
@@ -351,6 +405,7 @@ export async function runNotebooks(
   paths: readonly string[],
   options: RunOptions & { onRun?: (run: NotebookRun) => void } = {},
 ): Promise<NotebookRun[]> {
+  await requireCurrentKernel();
   const runs: NotebookRun[] = [];
   for (const path of paths) {
     const run = await runNotebook(path, options);
@@ -424,21 +479,49 @@ export function formatRun(run: NotebookRun): string {
   } plots${drawn}${html}${retried}`;
 }
 
+/** Splits the command line into notebook names, `--param name=value` overrides and `--out-dir`. */
+function parseArgs(
+  args: readonly string[],
+): { names: string[]; params: Map<string, string>; outDir: string } {
+  const names: string[] = [];
+  const params: string[] = [];
+  let outDir = DEFAULT_OUT_DIR;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--param" || arg === "--out-dir") {
+      const value = args[++i];
+      if (value === undefined) {
+        throw new UsageError(`${arg} needs ${arg === "--param" ? "name=value" : "a folder"}`);
+      }
+      if (arg === "--param") params.push(value);
+      else outDir = value;
+    } else if (arg.startsWith("--param=")) params.push(arg.slice("--param=".length));
+    else if (arg.startsWith("-")) throw new UsageError(`unknown flag ${arg}; see --help`);
+    else names.push(arg);
+  }
+  return { names, params: parseParamArgs(params), outDir };
+}
+
 async function main(args: string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
-      "Usage: deno task notebooks [NAME...]\n\n" +
+      "Usage: deno task notebooks [NAME...] [--param name=value...] [--out-dir DIR]\n\n" +
         "Executes the notebooks (all, or those named: 03, 03_autograd, notebooks/03_autograd.ipynb) on the\n" +
-        `Deno Jupyter kernel, writes executed copies and HTML exports to ${DEFAULT_OUT_DIR}/, and fails if a\n` +
-        "cell errors or does not show what it promises.",
+        `deno-microgpt Jupyter kernel, writes executed copies and HTML exports to ${DEFAULT_OUT_DIR}/, and fails if\n` +
+        "a cell errors or does not show what it promises. --param sets a parameter (a `const` in the cell tagged\n" +
+        "`parameters`, e.g. --param seed=7 --param steps=300) in every notebook named; --out-dir writes the\n" +
+        `executed copies elsewhere (default ${DEFAULT_OUT_DIR}).`,
     );
     return 0;
   }
-  const unknownFlag = args.find((arg) => arg.startsWith("-"));
-  if (unknownFlag !== undefined) throw new UsageError(`unknown flag ${unknownFlag}; see --help`);
-  const paths = await resolveNotebooks(args);
+  const { names, params, outDir } = parseArgs(args);
+  const paths = await resolveNotebooks(names);
+  for (const path of paths) {
+    effectiveParameters(readParameters(await readNotebook(path)), params, path.replace(/^.*\//, ""));
+  }
   const start = performance.now();
-  const runs = await runNotebooks(paths, { onRun: (run) => console.log(formatRun(run)) });
+  if (params.size > 0) console.log(`parameters: ${[...params].map(([k, v]) => `${k}=${v}`).join(", ")}`);
+  const runs = await runNotebooks(paths, { params, outDir, onRun: (run) => console.log(formatRun(run)) });
   const executing = runs.reduce((total, run) => total + run.seconds, 0);
   const htmlStart = performance.now();
   await verifyHtmlPlots(runs);

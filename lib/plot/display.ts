@@ -53,14 +53,49 @@ export function inJupyter(): boolean {
 }
 
 /**
- * How long a display waits after sending: the kernel can report a cell finished before its
- * last output has gone out, and nbclient then drops that output; 100 ms closed the gap in
- * every probe (see NOTES-deno-jupyter.md).
+ * How long a display waits after sending on a kernel other than `deno-microgpt` (which tells
+ * when the output is out; see `outputsSent`): Deno's own kernel can report a cell finished
+ * before its last output has gone out, and nbclient then drops that output (docs/KERNEL.md).
  */
 export const LATE_OUTPUT_PAUSE_MS = 100;
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** How long `outputsSent` waits for the kernel's answer at most. */
+const SYNC_TIMEOUT_MS = 10_000;
+
+/**
+ * Waits until what the cell showed so far has left the kernel. The `deno-microgpt` kernel
+ * (tools/kernel_proxy.py) names a socket in MICROGPT_KERNEL_SYNC and answers there once a marker
+ * display sent after the outputs has reached it: a cell must not end while a large output is
+ * still being written, or Deno 2.9's kernel garbles it (docs/KERNEL.md). Any other kernel:
+ * a pause of LATE_OUTPUT_PAUSE_MS.
+ */
+async function outputsSent(api: DisplaySink): Promise<void> {
+  let path: string | undefined;
+  try {
+    path = sinkOverride ? undefined : Deno.env.get("MICROGPT_KERNEL_SYNC");
+  } catch {
+    path = undefined; // no permission to read the environment: not our kernel
+  }
+  if (!path) return await pause(LATE_OUTPUT_PAUSE_MS);
+  const marker = `microgpt-sync-${crypto.randomUUID()}`;
+  let conn: Deno.UnixConn | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    conn = await Deno.connect({ transport: "unix", path });
+    await conn.write(new TextEncoder().encode(`${marker}\n`));
+    await api.display({ "text/plain": marker }, { raw: true });
+    const answered = conn.read(new Uint8Array(8)).catch(() => null);
+    await Promise.race([answered, new Promise((resolve) => timer = setTimeout(resolve, SYNC_TIMEOUT_MS))]);
+  } catch {
+    await pause(LATE_OUTPUT_PAUSE_MS);
+  } finally {
+    clearTimeout(timer);
+    conn?.close();
+  }
 }
 
 /** Per kernel (this module lives as long as the kernel): whether this page has plotly.js yet. */
@@ -137,6 +172,7 @@ export async function loadPlotly(): Promise<void> {
     "text/plain": `plotly.js ${version} loaded for this notebook's plots`,
   }, { raw: true });
   plotlyLoaded = true;
+  await outputsSent(api); // 4.8 MB: the largest output of all
 }
 
 async function ensurePlotly(): Promise<void> {
@@ -145,7 +181,7 @@ async function ensurePlotly(): Promise<void> {
 
 /**
  * Shows a figure: in a kernel as a MIME bundle (Plotly JSON + offline HTML + text), and
- * elsewhere prints its text summary. Waits briefly at the end so the output is not lost.
+ * elsewhere prints its text summary. Returns once the kernel has sent it (see `outputsSent`).
  *
  * @example
  * ```ts
@@ -164,7 +200,7 @@ export async function display(figure: Figure): Promise<void> {
   }
   await ensurePlotly();
   await api.display(figureBundle(figure, plotElementId(figure, ++plotCounter)), { raw: true });
-  await pause(LATE_OUTPUT_PAUSE_MS);
+  await outputsSent(api);
 }
 
 /**
@@ -184,7 +220,7 @@ export async function displayHtml(html: string, text: string): Promise<void> {
     return;
   }
   await api.display({ "text/html": html, "text/plain": text }, { raw: true });
-  await pause(LATE_OUTPUT_PAUSE_MS);
+  await outputsSent(api);
 }
 
 /**
@@ -389,7 +425,7 @@ class LiveLoss implements LiveLossCurve {
       return;
     }
     await this.#send(true);
-    await pause(LATE_OUTPUT_PAUSE_MS);
+    await outputsSent(api);
   }
 
   /** Draws the current state (a new output first, then in-place updates); false outside a kernel. */
