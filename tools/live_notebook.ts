@@ -17,7 +17,13 @@ import { runCli } from "../cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { CHROMIUM_ARGS, findChromium } from "../lib/plot/export.ts";
 import type { Browser, Page } from "playwright-core";
-import { MICROGPT_KERNEL, type Notebook, type NotebookOutput, readNotebook } from "./notebook_json.ts";
+import {
+  isPythonNotebook,
+  MICROGPT_KERNEL,
+  type Notebook,
+  type NotebookOutput,
+  readNotebook,
+} from "./notebook_json.ts";
 import { jupyterPython, resolveNotebooks, runNotebooks } from "./run_notebooks.ts";
 
 /** One output of a cell, reduced to what must match between runs. */
@@ -255,7 +261,8 @@ export class LiveNotebookServer {
   }
 
   /**
-   * Starts the server over copies of `paths` whose kernelspec is set to `kernel`, and a browser.
+   * Starts the server over copies of `paths` whose kernelspec is set to `kernel` (a Python
+   * notebook keeps its own), and a browser.
    * `env` is passed to the server (and so to the kernels it starts), e.g. `JUPYTER_PATH`.
    */
   static async start(
@@ -264,14 +271,16 @@ export class LiveNotebookServer {
   ): Promise<LiveNotebookServer> {
     const project = Deno.realPathSync(".");
     const root = await Deno.makeTempDir({ prefix: "microgpt_live_" });
-    for (const entry of ["lib", "data", "deno.json", "deno.lock", "node_modules"]) {
+    for (const entry of ["lib", "data", "torch", "deno.json", "deno.lock", "node_modules"]) {
       await Deno.symlink(`${project}/${entry}`, `${root}/${entry}`);
     }
     await Deno.mkdir(`${root}/notebooks`);
     await Deno.mkdir(`${root}/out`);
     for (const path of paths) {
       const notebook = await readNotebook(path);
-      notebook.metadata.kernelspec = { ...notebook.metadata.kernelspec, name: options.kernel };
+      if (!isPythonNotebook(notebook)) {
+        notebook.metadata.kernelspec = { ...notebook.metadata.kernelspec, name: options.kernel };
+      }
       await Deno.writeTextFile(`${root}/notebooks/${path.replace(/^.*\//, "")}`, JSON.stringify(notebook));
     }
     const runtimeDir = `${root}/.runtime`;

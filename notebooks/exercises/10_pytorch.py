@@ -1,7 +1,8 @@
 """
 The checks of notebook 10's exercises ("Try it"). Each takes the learner's function, tries it on
 cases it makes itself, and returns one line: `✓ ...` when it is right, `✗ ...` saying what is off.
-Worked solutions: torch/solutions_10.py (torch/test_microgpt.py runs each through its check).
+Worked solutions: notebooks/solutions/10_pytorch.py (notebooks/solutions/10_pytorch_test.py runs each
+through its check). `microgpt` is torch/microgpt.py: the notebook puts torch/ on sys.path.
 """
 
 from __future__ import annotations
