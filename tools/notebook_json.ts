@@ -88,12 +88,6 @@ export const PYTHON_KERNEL = Object.freeze({
   language: "python",
 });
 
-/** The kernelspecs a committed notebook may carry. */
-export const NOTEBOOK_KERNELS: readonly (typeof MICROGPT_KERNEL | typeof PYTHON_KERNEL)[] = [
-  MICROGPT_KERNEL,
-  PYTHON_KERNEL,
-];
-
 /**
  * Whether a notebook's code is Python (its kernelspec or language_info says so); otherwise it
  * is TypeScript, for the deno-microgpt kernel.
