@@ -275,6 +275,12 @@ export class LiveNotebookServer {
       await Deno.symlink(`${project}/${entry}`, `${root}/${entry}`);
     }
     await Deno.mkdir(`${root}/notebooks`);
+    // The notebooks' own folders (exercises/, solutions/), which they import from.
+    for await (const entry of Deno.readDir(`${project}/notebooks`)) {
+      if (entry.isDirectory) {
+        await Deno.symlink(`${project}/notebooks/${entry.name}`, `${root}/notebooks/${entry.name}`);
+      }
+    }
     await Deno.mkdir(`${root}/out`);
     for (const path of paths) {
       const notebook = await readNotebook(path);

@@ -528,7 +528,8 @@ async function main(args: string[]): Promise<number> {
   const { names, params, outDir } = parseArgs(args);
   const paths = await resolveNotebooks(names);
   for (const path of paths) {
-    effectiveParameters(readParameters(await readNotebook(path)), params, path.replace(/^.*\//, ""));
+    const name = path.replace(/^.*\//, "").replace(/\.ipynb$/, "");
+    effectiveParameters(readParameters(await readNotebook(path)), params, name);
   }
   const start = performance.now();
   if (params.size > 0) console.log(`parameters: ${[...params].map(([k, v]) => `${k}=${v}`).join(", ")}`);
