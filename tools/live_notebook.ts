@@ -271,7 +271,7 @@ export class LiveNotebookServer {
   ): Promise<LiveNotebookServer> {
     const project = Deno.realPathSync(".");
     const root = await Deno.makeTempDir({ prefix: "microgpt_live_" });
-    for (const entry of ["lib", "data", "torch", "deno.json", "deno.lock", "node_modules"]) {
+    for (const entry of ["lib", "cli", "data", "torch", "deno.json", "deno.lock", "node_modules"]) {
       await Deno.symlink(`${project}/${entry}`, `${root}/${entry}`);
     }
     await Deno.mkdir(`${root}/notebooks`);
