@@ -136,6 +136,12 @@ export const FLAGS = {
     defaultText: `every ${DEFAULT_SAVE_SECONDS} s of training`,
     field: "saveEvery",
   },
+  probe: {
+    kind: "int",
+    metavar: "N",
+    help: "with --out: also write DIR/probe.json, the first N documents with our model's logits and losses " +
+      "(python3 torch/microgpt.py verify compares with it)",
+  },
   "stop-at": {
     kind: "int",
     metavar: "N",

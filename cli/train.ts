@@ -13,7 +13,7 @@ import {
   saveCheckpoint,
 } from "../lib/experiment/checkpoint.ts";
 import { UsageError } from "../lib/errors.ts";
-import { engineName } from "../lib/experiment/engines.ts";
+import { engineName, FOREIGN_ENGINES, isEngineName, runnableEngine } from "../lib/experiment/engines.ts";
 import {
   type ExperimentRun,
   FIXED_WHEN_RESUMING,
@@ -28,6 +28,7 @@ import {
   runSize,
   writeRunRecord,
 } from "../lib/experiment/run_record.ts";
+import { makeProbe, runDocuments, writeProbe } from "../lib/experiment/probe.ts";
 import { OutDir } from "../lib/experiment/run_dir.ts";
 import { DEFAULT_DATA_PATH } from "../lib/data.ts";
 import { formatFixed, formatInt } from "../lib/format.ts";
@@ -51,6 +52,7 @@ const FLAGS = pickFlags([
   "force",
   "save-every",
   "plots",
+  "probe",
   "stop-at",
   "resume",
   "val-fraction",
@@ -74,11 +76,13 @@ const DESCRIPTION =
 /** What a run of the command does, worked out from the flags before any work. */
 interface Plan {
   config: ExperimentConfig;
-  resume?: { dir: string; checkpoint: Checkpoint };
+  resume?: { dir: string; checkpoint: Checkpoint; engineNote: string };
   stopAt?: number;
   outDir?: string;
   /** Steps between saves, if `--save-every` gave them. */
   saveEvery?: number;
+  /** Documents to write in `DIR/probe.json`, if `--probe` asked for them. */
+  probe?: number;
   force: boolean;
 }
 
@@ -86,6 +90,7 @@ interface Plan {
 const RUN_FILES = [
   "checkpoint.json",
   "run.json",
+  "probe.json",
   ...["loss", "attention"].flatMap((name) => ["html", "svg", "png"].map((ext) => `${name}.${ext}`)),
 ];
 
@@ -151,6 +156,12 @@ async function main(args: string[]): Promise<void> {
     if (finished) {
       await writeRunRecord(`${out.dir}/run.json`, run.record); // the samples, after the checkpoint
       printSamples(run);
+    }
+    if (plan.probe !== undefined) {
+      // Our model's numbers for the first documents, from the checkpoint just saved.
+      const texts = await runDocuments(plan.config, plan.probe);
+      await writeProbe(`${out.dir}/probe.json`, makeProbe(run.checkpoint, texts));
+      console.error(`probe: ${out.dir}/probe.json (${texts.length} documents, step ${run.record.step})`);
     }
     const figures = plots.runFigures(run.record.losses, run.checkpoint, finished);
     const written = await plots.writeRunPlots(out.dir, figures, plotFormats);
@@ -253,15 +264,21 @@ class Interrupter {
   }
 }
 
+/** The flags that need `--out DIR` (or `--resume DIR`), and what they would write there. */
+const NEED_OUT = [
+  ["plots", "the plots"],
+  ["force", "the run"],
+  ["save-every", "the run"],
+  ["probe", "the probe"],
+] as const;
+
 /** Checks every flag and reads the checkpoint to resume, so a bad flag never costs a training run. */
 async function planRun(flags: Flags): Promise<Plan> {
   const outDir = flags.out ?? flags.resume;
   if (flags["stop-at"] !== undefined && outDir === undefined) {
     throw new UsageError("--stop-at needs --out DIR to save the checkpoint in; add --out DIR");
   }
-  for (
-    const [name, what] of [["plots", "the plots"], ["force", "the run"], ["save-every", "the run"]] as const
-  ) {
+  for (const [name, what] of NEED_OUT) {
     if (flags[name] !== undefined && outDir === undefined) {
       throw new UsageError(`--${name} needs --out DIR to write ${what} in; add --out DIR`);
     }
@@ -270,7 +287,11 @@ async function planRun(flags: Flags): Promise<Plan> {
   if (saveEvery !== undefined && saveEvery < 0) {
     throw new UsageError(`--save-every must be 0 (only at the end) or a number of steps, got ${saveEvery}`);
   }
-  const plan = { stopAt: flags["stop-at"], outDir, saveEvery, force: flags.force === true };
+  const probe = flags.probe;
+  if (probe !== undefined && probe < 1) {
+    throw new UsageError(`--probe must be a positive number of documents, got ${probe}; try --probe 50`);
+  }
+  const plan = { stopAt: flags["stop-at"], outDir, saveEvery, probe, force: flags.force === true };
   if (flags.resume === undefined) return { ...plan, config: newRunConfig(flags) };
   const fixed = FIXED_FLAGS.find((name) => flags[name] !== undefined);
   if (fixed !== undefined) {
@@ -287,9 +308,14 @@ async function planRun(flags: Flags): Promise<Plan> {
       temperature: flags.temperature ?? was.sample.temperature,
       numSamples: flags.samples ?? was.sample.numSamples,
     },
-    engine: flags.engine === undefined ? was.engine : engineName(flags.engine),
+    // A run PyTorch trained (engine `torch`) continues on the fast engine unless --engine says.
+    engine: flags.engine === undefined ? runnableEngine(was.engine) : engineName(flags.engine),
   });
-  return { ...plan, config, resume: { dir: flags.resume, checkpoint } };
+  const engineNote = isEngineName(was.engine) || flags.engine !== undefined
+    ? ""
+    : `; trained by ${FOREIGN_ENGINES[was.engine]}, it continues on the ${config.engine} engine ` +
+      "(--engine picks another)";
+  return { ...plan, config, resume: { dir: flags.resume, checkpoint, engineNote } };
 }
 
 /** The config of a new run: the reference run with the flags given. */
@@ -329,7 +355,8 @@ function printers(plan: Plan): Pick<RunOptions, "onStart" | "onStep" | "onValida
     onStart: (info) => {
       if (plan.resume) {
         console.error(
-          `resuming ${plan.resume.dir}/checkpoint.json at step ${info.startStep} / ${info.numSteps}`,
+          `resuming ${plan.resume.dir}/checkpoint.json at step ${info.startStep} / ${info.numSteps}` +
+            plan.resume.engineNote,
         );
         return;
       }

@@ -56,6 +56,7 @@ export {
 export * from "./experiment/split.ts";
 export * from "./experiment/run_record.ts";
 export * from "./experiment/checkpoint.ts";
+export * from "./experiment/probe.ts";
 export * from "./experiment/experiment.ts";
 export * from "./experiment/sweep.ts";
 // Plots.

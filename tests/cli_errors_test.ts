@@ -54,6 +54,21 @@ Deno.test("CLI: bad input gets a one-line error and a non-zero exit", async (t) 
       ["missing flag value", ["--seed"], /--seed needs a value/],
       ["positional argument", ["names.txt"], /unexpected argument 'names\.txt'/],
       [
+        "--probe without --out",
+        ["--probe", "5"],
+        /--probe needs --out DIR to write the probe in; add --out DIR/,
+      ],
+      [
+        "--probe 0",
+        ["--probe", "0", "--out", `${dir}/run`],
+        /--probe must be a positive number of documents/,
+      ],
+      [
+        "--engine torch",
+        ["--engine", "torch"],
+        /the engine 'torch' is PyTorch \(python3 torch\/microgpt\.py\), which does not run here; use --engine value, fast or tensor/,
+      ],
+      [
         "a diverged run",
         ["--data", `${dir}/tiny.txt`, "--lr", "1e30", "--steps", "20"],
         /training diverged: loss is (Infinity|NaN) at step \d+; lower the learning rate \(--lr\) or change the seed \(--seed\)/,

@@ -1,23 +1,35 @@
 /**
  * Part of `deno task check`: fails if a committed notebook carries outputs or execution
- * counts, lacks the `deno-microgpt` kernelspec or a well-formed `parameters` cell, or has code
- * that does not type-check. The Deno kernel
- * runs cells without type-checking, so each notebook's code cells are joined in order into
- * one temporary module and `deno check`ed; errors are reported as notebook cell and line.
+ * counts, lacks a kernelspec of ours (`deno-microgpt`, or `python3` for a Python notebook) or a
+ * well-formed `parameters` cell, is not formatted, or has code that does not check. The Deno
+ * kernel runs cells without type-checking, so each TypeScript notebook's code cells are joined
+ * in order into one temporary module and `deno check`ed; a Python notebook's are joined and
+ * compiled, then run through pyflakes when Jupyter's Python has it (undefined names, unused
+ * imports). Errors are reported as notebook cell and line.
  *
  * @module
  */
 
 import { runCli } from "../cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
-import { joinText, MICROGPT_KERNEL, type Notebook, PROMISE_KINDS, readNotebook } from "./notebook_json.ts";
+import { formatNotebookFiles } from "./fmt_notebooks.ts";
+import {
+  isPythonNotebook,
+  joinText,
+  MICROGPT_KERNEL,
+  type Notebook,
+  PROMISE_KINDS,
+  PYTHON_KERNEL,
+  readNotebook,
+} from "./notebook_json.ts";
 import { PARAMETERS_TAG, readParameters } from "./notebook_params.ts";
-import { resolveNotebooks } from "./run_notebooks.ts";
+import { jupyterPython, resolveNotebooks } from "./run_notebooks.ts";
 
 /**
- * Everything wrong with how a notebook is stored, one line each: nbformat, kernelspec,
- * language, outputs or execution counts left in, malformed `microgpt` promises, a missing or
- * malformed `parameters` cell (exactly one, only `const name = literal;` lines).
+ * Everything wrong with how a notebook is stored, one line each: nbformat, kernelspec
+ * (`deno-microgpt`; `python3` for a Python notebook), language, outputs or execution counts
+ * left in, malformed `microgpt` promises, a missing or malformed `parameters` cell (exactly
+ * one, only `const name = literal;` lines; `name = literal` in Python).
  *
  * @example
  * ```ts
@@ -37,12 +49,13 @@ export function storageProblems(notebook: Notebook): string[] {
   const problems: string[] = [];
   if (notebook.nbformat !== 4) problems.push(`nbformat is ${notebook.nbformat}; save as nbformat 4`);
   const spec = notebook.metadata.kernelspec;
+  const kernel = isPythonNotebook(notebook) ? PYTHON_KERNEL : MICROGPT_KERNEL;
   if (
-    spec?.name !== MICROGPT_KERNEL.name || spec?.display_name !== MICROGPT_KERNEL.display_name ||
-    spec?.language !== MICROGPT_KERNEL.language
+    spec?.name !== kernel.name || spec?.display_name !== kernel.display_name ||
+    spec?.language !== kernel.language
   ) {
     problems.push(
-      `kernelspec is ${JSON.stringify(spec ?? null)}; it must be ${JSON.stringify(MICROGPT_KERNEL)}`,
+      `kernelspec is ${JSON.stringify(spec ?? null)}; it must be ${JSON.stringify(kernel)}`,
     );
   }
   const tagged = notebook.cells.filter((cell) => {
@@ -58,8 +71,8 @@ export function storageProblems(notebook: Notebook): string[] {
       problems.push((err as Error).message);
     }
   }
-  if (notebook.metadata.language_info?.name !== "typescript") {
-    problems.push(`language_info.name must be "typescript"`);
+  if (notebook.metadata.language_info?.name !== kernel.language) {
+    problems.push(`language_info.name must be "${kernel.language}"`);
   }
   notebook.cells.forEach((cell, index) => {
     const where = `cell ${index + 1}`;
@@ -154,12 +167,17 @@ export interface NotebookCheck {
 export async function checkNotebooks(paths: readonly string[], root = Deno.cwd()): Promise<NotebookCheck[]> {
   const checks: NotebookCheck[] = [];
   const modules = new Map<string, { notebook: string; module: ExtractedModule }>();
+  const python: { path: string; notebook: Notebook }[] = [];
   const tempDir = await Deno.makeTempDir({ prefix: "microgpt_notebooks_" });
   try {
     for (const path of paths) {
       const notebook = await readNotebook(path);
       const check: NotebookCheck = { path, problems: storageProblems(notebook) };
       checks.push(check);
+      if (isPythonNotebook(notebook)) {
+        python.push({ path, notebook });
+        continue;
+      }
       const absolute = path.startsWith("/") ? path : `${root}/${path}`;
       const dirUrl = new URL(".", `file://${absolute}`).href;
       const module = extractModule(notebook, dirUrl);
@@ -168,6 +186,9 @@ export async function checkNotebooks(paths: readonly string[], root = Deno.cwd()
       modules.set(modulePath, { notebook: path, module });
     }
     await checkFormatting(paths, root, tempDir, checks);
+    for (const { path, notebook } of python) {
+      checks.find((c) => c.path === path)!.problems.push(...await pythonProblems(notebook));
+    }
     if (modules.size > 0) {
       const output = await new Deno.Command(Deno.execPath(), {
         args: ["check", "--quiet", "--config", `${root}/deno.json`, ...modules.keys()],
@@ -202,15 +223,10 @@ async function checkFormatting(
   const absolute = (path: string) => path.startsWith("/") ? path : `${root}/${path}`;
   const copies = paths.map((path, i) => `${tempDir}/fmt_${i}_${path.replace(/^.*\//, "")}`);
   await Promise.all(paths.map((path, i) => Deno.copyFile(absolute(path), copies[i])));
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--quiet", "--config", `${root}/tools/notebook_fmt.json`, ...copies],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (output.code !== 0) {
-    const reason = new TextDecoder().decode(output.stderr).trim().split("\n")[0];
-    for (const check of checks) check.problems.push(`deno fmt failed: ${reason}`);
+  try {
+    await formatNotebookFiles(copies);
+  } catch (err) {
+    for (const check of checks) check.problems.push((err as Error).message);
     return;
   }
   for (const [i, path] of paths.entries()) {
@@ -218,6 +234,70 @@ async function checkFormatting(
       checks.find((c) => c.path === path)?.problems.push("is not formatted; run: deno task fmt-notebooks");
     }
   }
+}
+
+/**
+ * Compiles a Python notebook's code cells, joined in order, and runs pyflakes over them when
+ * Jupyter's Python has it (Debian: python3-pyflakes); a problem per message, as cell and line.
+ * Lines starting with `%` or `!` (IPython's magics and shell escapes) are blanked first.
+ */
+const PYTHON_CHECK_SCRIPT = `import json, sys
+cells = json.load(sys.stdin)
+lines, where = [], []
+for number, source in cells:
+    for i, line in enumerate(source.split("\\n")):
+        lines.append("" if line.lstrip().startswith(("%", "!")) else line)
+        where.append((number, i + 1))
+code = "\\n".join(lines) + "\\n"
+problems = []
+def at(line):
+    cell, within = where[min(max(line, 1), len(where)) - 1]
+    return f"cell {cell} line {within}"
+try:
+    compile(code, "notebook", "exec")
+except SyntaxError as err:
+    problems.append(f"{at(err.lineno or 1)}: {err.msg}")
+else:
+    try:
+        from pyflakes import api, reporter
+    except ImportError:
+        pass
+    else:
+        class Collect(reporter.Reporter):
+            def __init__(self): pass
+            def flake(self, m): problems.append(f"{at(m.lineno)}: {m.message % m.message_args}")
+            def syntaxError(self, f, msg, lineno, offset, text): problems.append(f"{at(lineno or 1)}: {msg}")
+            def unexpectedError(self, f, msg): problems.append(msg)
+        api.check(code, "notebook", Collect())
+print(json.dumps(problems))
+`;
+
+async function pythonProblems(notebook: Notebook): Promise<string[]> {
+  const cells = notebook.cells.flatMap((cell, i) =>
+    cell.cell_type === "code" ? [[i + 1, joinText(cell.source)]] : []
+  );
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(jupyterPython(), {
+      args: ["-c", PYTHON_CHECK_SCRIPT],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [`cannot check its Python: ${jupyterPython()} not found`];
+    throw err;
+  }
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(cells)));
+  await writer.close();
+  const output = await child.output();
+  if (!output.success) {
+    return [
+      `checking its Python failed: ${new TextDecoder().decode(output.stderr).trim().split("\n").at(-1)}`,
+    ];
+  }
+  return JSON.parse(new TextDecoder().decode(output.stdout)) as string[];
 }
 
 /** Turns `deno check` output on the temporary modules into per-notebook problems. */

@@ -9,9 +9,11 @@
 
 import { runCli } from "../cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
-import type { Notebook } from "./notebook_json.ts";
-import { readNotebook } from "./notebook_json.ts";
+import { formatNotebookFiles } from "./fmt_notebooks.ts";
+import { type Notebook, notebookText, readNotebook } from "./notebook_json.ts";
 import { resolveNotebooks } from "./run_notebooks.ts";
+
+export { notebookText, sortKeys } from "./notebook_json.ts";
 
 /** Cell metadata that frontends write when a cell runs or is folded; it is not the notebook's content. */
 export const RUN_METADATA: readonly string[] = [
@@ -52,28 +54,6 @@ export function cleanNotebook(notebook: Notebook): { notebook: Notebook; cleaned
   return { notebook: { ...notebook, cells }, cleaned };
 }
 
-/**
- * `value` with every object's keys sorted, as nbformat writes notebooks.
- *
- * @example
- * ```ts
- * import { sortKeys } from "./clean_notebooks.ts";
- * console.log(JSON.stringify(sortKeys({ b: 1, a: [{ d: 2, c: 3 }] }))); // {"a":[{"c":3,"d":2}],"b":1}
- * ```
- */
-export function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(
-    Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
-  );
-}
-
-/** A notebook as nbformat writes it: sorted keys, one-space indent, non-ASCII as is, a final newline. */
-export function notebookText(notebook: Notebook): string {
-  return JSON.stringify(sortKeys(notebook), null, 1) + "\n";
-}
-
 async function main(args: string[]): Promise<void> {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
@@ -91,13 +71,7 @@ async function main(args: string[]): Promise<void> {
     await Deno.writeTextFile(path, notebookText(notebook));
     console.log(`${path}: ${cleaned === 0 ? "already clean" : `cleaned ${cleaned} code cell(s)`}`);
   }
-  const config = new URL("./notebook_fmt.json", import.meta.url).pathname;
-  const fmt = await new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--quiet", "--config", config, ...paths],
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output();
-  if (!fmt.success) throw new UsageError("deno fmt could not format the notebooks; see above");
+  await formatNotebookFiles(paths);
 }
 
 if (import.meta.main) await runCli(() => main(Deno.args));

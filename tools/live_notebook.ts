@@ -17,7 +17,13 @@ import { runCli } from "../cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { CHROMIUM_ARGS, findChromium } from "../lib/plot/export.ts";
 import type { Browser, Page } from "playwright-core";
-import { MICROGPT_KERNEL, type Notebook, type NotebookOutput, readNotebook } from "./notebook_json.ts";
+import {
+  isPythonNotebook,
+  MICROGPT_KERNEL,
+  type Notebook,
+  type NotebookOutput,
+  readNotebook,
+} from "./notebook_json.ts";
 import { jupyterPython, resolveNotebooks, runNotebooks } from "./run_notebooks.ts";
 
 /** One output of a cell, reduced to what must match between runs. */
@@ -170,11 +176,14 @@ export function freePort(): number {
 
 /**
  * What a throwaway copy of the project links to, so that the copied notebooks' imports resolve:
- * the library (`../lib/mod.ts`), the data, and the exercises' checks (`./exercises/NN_name.ts`).
+ * the library (`../lib/mod.ts`), the data, the exercises' checks (`./exercises/NN_name.ts`), and
+ * for notebook 10 the CLI it runs (`deno task train`) and `torch/`.
  */
 export const PROJECT_LINKS = [
   "lib",
+  "cli",
   "data",
+  "torch",
   "deno.json",
   "deno.lock",
   "node_modules",
@@ -268,7 +277,8 @@ export class LiveNotebookServer {
   }
 
   /**
-   * Starts the server over copies of `paths` whose kernelspec is set to `kernel`, and a browser.
+   * Starts the server over copies of `paths` whose kernelspec is set to `kernel` (a Python
+   * notebook keeps its own), and a browser.
    * `env` is passed to the server (and so to the kernels it starts), e.g. `JUPYTER_PATH`.
    */
   static async start(
@@ -282,7 +292,9 @@ export class LiveNotebookServer {
     for (const entry of PROJECT_LINKS) await Deno.symlink(`${project}/${entry}`, `${root}/${entry}`);
     for (const path of paths) {
       const notebook = await readNotebook(path);
-      notebook.metadata.kernelspec = { ...notebook.metadata.kernelspec, name: options.kernel };
+      if (!isPythonNotebook(notebook)) {
+        notebook.metadata.kernelspec = { ...notebook.metadata.kernelspec, name: options.kernel };
+      }
       await Deno.writeTextFile(`${root}/notebooks/${path.replace(/^.*\//, "")}`, JSON.stringify(notebook));
     }
     const runtimeDir = `${root}/.runtime`;

@@ -80,6 +80,33 @@ export const MICROGPT_KERNEL = Object.freeze({
   language: "typescript",
 });
 
+/**
+ * The kernelspec of notebook 10 (PyTorch): Jupyter's Python kernel (`python3-ipykernel`), run by
+ * the Python that has PyTorch. The tools treat a notebook by the kernelspec it names.
+ */
+export const PYTHON_KERNEL = Object.freeze({
+  name: "python3",
+  display_name: "Python 3 (ipykernel)",
+  language: "python",
+});
+
+/**
+ * Whether a notebook's code is Python (its kernelspec or language_info says so); otherwise it
+ * is TypeScript, for the deno-microgpt kernel.
+ *
+ * @example
+ * ```ts
+ * import { isPythonNotebook } from "./notebook_json.ts";
+ * console.log(isPythonNotebook({ nbformat: 4, nbformat_minor: 5, cells: [],
+ *   metadata: { kernelspec: { name: "python3", language: "python" } } })); // true
+ * ```
+ */
+export function isPythonNotebook(notebook: Notebook): boolean {
+  const spec = notebook.metadata.kernelspec;
+  return spec?.language === "python" || spec?.name === PYTHON_KERNEL.name ||
+    notebook.metadata.language_info?.name === "python";
+}
+
 /** The kinds of output a cell may promise in `metadata.microgpt.expect`. */
 export const PROMISE_KINDS: readonly string[] = ["plot", "names", "text", "table", "svg"];
 
@@ -133,4 +160,26 @@ export function cellText(cell: NotebookCell): string {
     if (typeof plain === "string" || Array.isArray(plain)) text += joinText(plain as MultilineText) + "\n";
   }
   return text;
+}
+
+/**
+ * `value` with every object's keys sorted, as nbformat writes notebooks.
+ *
+ * @example
+ * ```ts
+ * import { sortKeys } from "./notebook_json.ts";
+ * console.log(JSON.stringify(sortKeys({ b: 1, a: [{ d: 2, c: 3 }] }))); // {"a":[{"c":3,"d":2}],"b":1}
+ * ```
+ */
+export function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+  );
+}
+
+/** A notebook as nbformat writes it: sorted keys, one-space indent, non-ASCII as is, a final newline. */
+export function notebookText(notebook: Notebook): string {
+  return JSON.stringify(sortKeys(notebook), null, 1) + "\n";
 }

@@ -1,14 +1,15 @@
 /**
  * Notebook parameters, papermill's convention: a notebook's settings live in the one code
- * cell tagged `parameters`, one `const name = literal;` per line; a run with overrides gets a
- * cell tagged `injected-parameters` right after it that declares the new values (a later
- * `const` of the same name replaces the earlier one in the kernel).
+ * cell tagged `parameters`, one `const name = literal;` per line (`name = literal  # comment`
+ * in a Python notebook); a run with overrides gets a cell tagged `injected-parameters` right
+ * after it that declares the new values (a later `const`, or assignment, of the same name
+ * replaces the earlier one in the kernel).
  *
  * @module
  */
 
 import { UsageError } from "../lib/errors.ts";
-import { joinText, type Notebook, type NotebookCell } from "./notebook_json.ts";
+import { isPythonNotebook, joinText, type Notebook, type NotebookCell } from "./notebook_json.ts";
 
 /** The tag of the cell holding a notebook's parameters. */
 export const PARAMETERS_TAG = "parameters";
@@ -18,9 +19,45 @@ export const INJECTED_TAG = "injected-parameters";
 /** A parameter's value: the literal kinds a parameters cell may use. */
 export type ParameterValue = number | string | boolean;
 
-// `const name = literal;` with an optional type annotation and trailing comment.
-const DECLARATION =
-  /^const\s+([A-Za-z_$][\w$]*)\s*(?::\s*[A-Za-z]+\s*)?=\s*(-?[\d.]+(?:e-?\d+)?|"(?:[^"\\]|\\.)*"|true|false)\s*;\s*(?:\/\/.*)?$/;
+/** How one language writes a parameter: its declaration, its comments, its literals. */
+interface ParameterSyntax {
+  /** What a declaration looks like, for error messages. */
+  shape: string;
+  /** A line that declares: group 1 the name, group 2 the literal. */
+  declaration: RegExp;
+  comment: string;
+  /** The literal as a value. */
+  parse(literal: string): ParameterValue;
+  /** A declaration of `name` with `value`. */
+  declare(name: string, value: ParameterValue): string;
+}
+
+const TYPESCRIPT: ParameterSyntax = {
+  shape: "const name = literal;",
+  // `const name = literal;` with an optional type annotation and trailing comment.
+  declaration:
+    /^const\s+([A-Za-z_$][\w$]*)\s*(?::\s*[A-Za-z]+\s*)?=\s*(-?[\d.]+(?:e-?\d+)?|"(?:[^"\\]|\\.)*"|true|false)\s*;\s*(?:\/\/.*)?$/,
+  comment: "//",
+  parse: (literal) => JSON.parse(literal) as ParameterValue,
+  declare: (name, value) => `const ${name} = ${JSON.stringify(value)};`,
+};
+
+const PYTHON: ParameterSyntax = {
+  shape: "name = literal",
+  // `name = literal` with an optional annotation and trailing comment; strings in double quotes.
+  declaration:
+    /^([A-Za-z_]\w*)\s*(?::\s*[A-Za-z]+\s*)?=\s*(-?[\d.]+(?:e-?\d+)?|"(?:[^"\\]|\\.)*"|True|False)\s*(?:#.*)?$/,
+  comment: "#",
+  parse: (literal) =>
+    literal === "True" ? true : literal === "False" ? false : JSON.parse(literal) as ParameterValue,
+  declare: (name, value) =>
+    `${name} = ${typeof value === "boolean" ? (value ? "True" : "False") : JSON.stringify(value)}`,
+};
+
+/** The parameter syntax of a notebook's language (by its kernelspec). */
+function syntaxOf(notebook: Notebook): ParameterSyntax {
+  return isPythonNotebook(notebook) ? PYTHON : TYPESCRIPT;
+}
 
 function tags(cell: NotebookCell): string[] {
   const value = cell.metadata.tags;
@@ -35,7 +72,8 @@ export function parametersCellIndex(notebook: Notebook): number {
 /**
  * A notebook's parameters and their default values, in the order declared. Throws an Error
  * naming the line when the parameters cell holds anything but `const` declarations of
- * literals (and comments); an empty map when there is no such cell.
+ * literals (in a Python notebook, `name = literal` assignments) and comments; an empty map
+ * when there is no such cell.
  *
  * @example
  * ```ts
@@ -46,20 +84,26 @@ export function parametersCellIndex(notebook: Notebook): number {
  *     source: 'const seed = 42; // every random choice\nconst title = "names";' }],
  * });
  * console.log(params); // Map(2) { "seed" => 42, "title" => "names" }
+ * const python = readParameters({
+ *   nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: "python3", language: "python" } },
+ *   cells: [{ cell_type: "code", metadata: { tags: ["parameters"] }, source: "steps = 100  # steps\nfast = True" }],
+ * });
+ * console.log(python); // Map(2) { "steps" => 100, "fast" => true }
  * ```
  */
 export function readParameters(notebook: Notebook): Map<string, ParameterValue> {
   const index = parametersCellIndex(notebook);
   const params = new Map<string, ParameterValue>();
   if (index < 0) return params;
+  const syntax = syntaxOf(notebook);
   for (const line of joinText(notebook.cells[index].source).split("\n")) {
     const trimmed = line.trim();
-    if (trimmed === "" || trimmed.startsWith("//")) continue;
-    const match = trimmed.match(DECLARATION);
+    if (trimmed === "" || trimmed.startsWith(syntax.comment)) continue;
+    const match = trimmed.match(syntax.declaration);
     if (match === null) {
-      throw new Error(`parameters cell (cell ${index + 1}): "${trimmed}" is not \`const name = literal;\``);
+      throw new Error(`parameters cell (cell ${index + 1}): "${trimmed}" is not \`${syntax.shape}\``);
     }
-    params.set(match[1], JSON.parse(match[2]) as ParameterValue);
+    params.set(match[1], syntax.parse(match[2]));
   }
   return params;
 }
@@ -135,7 +179,8 @@ export function effectiveParameters(
 
 /**
  * A copy of `notebook` with a cell tagged `injected-parameters` after its parameters cell,
- * declaring `overrides` (already converted). Without overrides, the notebook itself.
+ * declaring `overrides` (already converted) in the notebook's language. Without overrides, the
+ * notebook itself.
  *
  * @example
  * ```ts
@@ -154,12 +199,13 @@ export function injectParameters(
   if (overrides.size === 0) return notebook;
   const index = parametersCellIndex(notebook);
   if (index < 0) throw new Error("the notebook has no cell tagged `parameters`");
-  const lines = [...overrides].map(([name, value]) => `const ${name} = ${JSON.stringify(value)};`);
+  const syntax = syntaxOf(notebook);
+  const lines = [...overrides].map(([name, value]) => syntax.declare(name, value));
   const cell: NotebookCell = {
     cell_type: "code",
     id: INJECTED_TAG,
     metadata: { tags: [INJECTED_TAG] },
-    source: `// Parameters injected for this run\n${lines.join("\n")}\n`,
+    source: `${syntax.comment} Parameters injected for this run\n${lines.join("\n")}\n`,
     outputs: [],
     execution_count: null,
   };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../lib/errors.ts";
-import type { Notebook } from "./notebook_json.ts";
+import { type Notebook, PYTHON_KERNEL } from "./notebook_json.ts";
 import {
   effectiveParameters,
   fillPattern,
@@ -73,6 +73,34 @@ Deno.test("injectParameters: a tagged cell right after the parameters cell; the 
   );
   assert.equal(injected.cells[3].source, "console.log(seed);");
   assert.equal(injectParameters(original, new Map()), original);
+});
+
+/** The same notebook on the Python kernel (notebook 10's). */
+function pythonNotebook(parameters: string): Notebook {
+  const base = notebook(parameters);
+  return { ...base, metadata: { kernelspec: { ...PYTHON_KERNEL }, language_info: { name: "python" } } };
+}
+
+Deno.test("a Python notebook's parameters: `name = literal  # comment`, True/False; injected as Python", () => {
+  const original = pythonNotebook(
+    '# settings\nseed = 42  # the generator\nlr: float = 1e-2\nname = "a"\nfast = False',
+  );
+  const expected = [["seed", 42], ["lr", 0.01], ["name", "a"], ["fast", false]];
+  assert.deepEqual([...readParameters(original)], expected);
+  assert.throws(
+    () => readParameters(pythonNotebook("seed = 40 + 2")),
+    /"seed = 40 \+ 2" is not `name = literal`/,
+  );
+  assert.throws(() => readParameters(pythonNotebook("const seed = 42;")), /is not `name = literal`/);
+  assert.throws(() => readParameters(notebook("seed = 42")), /is not `const name = literal;`/);
+  const injected = injectParameters(
+    original,
+    new Map<string, number | string | boolean>([["seed", 7], ["name", 'say "hi"'], ["fast", true]]),
+  );
+  assert.equal(
+    injected.cells[2].source,
+    '# Parameters injected for this run\nseed = 7\nname = "say \\"hi\\""\nfast = True\n',
+  );
 });
 
 Deno.test("fillPattern: {{name}} becomes the value, escaped; regex braces stay", () => {

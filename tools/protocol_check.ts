@@ -12,7 +12,7 @@
 import { runCli } from "../cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { type CellComparison, compareCells, notebookShapes, outputShapes } from "./live_notebook.ts";
-import { type NotebookOutput, readNotebook } from "./notebook_json.ts";
+import { isPythonNotebook, type NotebookOutput, readNotebook } from "./notebook_json.ts";
 import { jupyterPython, resolveNotebooks, runNotebooks } from "./run_notebooks.ts";
 
 const SCRIPT = new URL("./kernel_protocol.py", import.meta.url).pathname;
@@ -114,7 +114,9 @@ async function main(args: string[]): Promise<number> {
     for (const r of broken) console.error(`error: the headless run of ${r.name}: ${r.problems.join("; ")}`);
     if (broken.length > 0) return 1;
     for (const [i, path] of paths.entries()) {
-      const run = await protocolRun(path, kernel);
+      // --kernel replaces a TypeScript notebook's kernel; a Python notebook keeps its own.
+      const python = isPythonNotebook(await readNotebook(path));
+      const run = await protocolRun(path, python ? undefined : kernel);
       const c = compareProtocolRun(run, notebookShapes(await readNotebook(references[i].executedPath)));
       const clean = run.late + run.stray + run.unfinished + c.missing + c.misplaced + c.misordered === 0;
       if (!clean) bad++;

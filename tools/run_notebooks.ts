@@ -1,10 +1,11 @@
 /**
  * `deno task notebooks [NAME...] [--param name=value...]`: executes the notebooks with plain
- * nbclient (the engine of `nbconvert --execute`) on the `deno-microgpt` kernel their metadata
- * names (a fresh kernel per notebook), writes the executed copies and an HTML export of each
+ * nbclient (the engine of `nbconvert --execute`) on the kernel their metadata names
+ * (`deno-microgpt`; `python3` for notebook 10, PyTorch's; a fresh kernel per notebook), writes the executed copies and an HTML export of each
  * into `out/notebooks/`, checks that no cell failed and that every cell showed what its
  * `microgpt` metadata promises, and prints how long each took. `--param` overrides a
- * parameter (papermill's convention: a cell injected after the one tagged `parameters`).
+ * parameter (papermill's convention: a cell injected after the one tagged `parameters`, in the
+ * notebook's language).
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { CHROMIUM_ARGS, findChromium } from "../lib/plot/export.ts";
 import { requireCurrentKernel } from "./kernel_install.ts";
 import {
   cellText,
+  isPythonNotebook,
   type Notebook,
   type NotebookCell,
   PLOTLY_MIME,
@@ -284,9 +286,11 @@ async function jupyterCommand(args: string[]): Promise<{ code: number; stderr: s
   const noKernel = stderr.match(/No such kernel named ([\w.-]+)/);
   if (output.code !== 0 && noKernel !== null) {
     throw new UsageError(
-      `Jupyter has no \`${
-        noKernel[1]
-      }\` kernel (the notebook's kernelspec); register ours with \`deno task kernel-install\``,
+      `Jupyter has no \`${noKernel[1]}\` kernel (the notebook's kernelspec); ${
+        noKernel[1] === "python3"
+          ? "install the Python kernel with `apt-get install python3-ipykernel`"
+          : "register ours with `deno task kernel-install`"
+      }`,
     );
   }
   return { code: output.code, stderr };
@@ -405,7 +409,13 @@ export async function runNotebooks(
   paths: readonly string[],
   options: RunOptions & { onRun?: (run: NotebookRun) => void } = {},
 ): Promise<NotebookRun[]> {
-  await requireCurrentKernel();
+  // Our kernel must be this checkout's, when a notebook runs on it (a Python notebook does not).
+  for (const path of paths) {
+    if (!isPythonNotebook(await readNotebook(path))) {
+      await requireCurrentKernel();
+      break;
+    }
+  }
   const runs: NotebookRun[] = [];
   for (const path of paths) {
     const run = await runNotebook(path, options);
@@ -507,9 +517,10 @@ async function main(args: string[]): Promise<number> {
     console.log(
       "Usage: deno task notebooks [NAME...] [--param name=value...] [--out-dir DIR]\n\n" +
         "Executes the notebooks (all, or those named: 03, 03_autograd, notebooks/03_autograd.ipynb) on the\n" +
-        `deno-microgpt Jupyter kernel, writes executed copies and HTML exports to ${DEFAULT_OUT_DIR}/, and fails if\n` +
-        "a cell errors or does not show what it promises. --param sets a parameter (a `const` in the cell tagged\n" +
-        "`parameters`, e.g. --param seed=7 --param steps=300) in every notebook named; --out-dir writes the\n" +
+        "Jupyter kernel each names (deno-microgpt; python3 for 10, PyTorch's), writes executed copies and HTML\n" +
+        `exports to ${DEFAULT_OUT_DIR}/, and fails if a cell errors or does not show what it promises. --param sets\n` +
+        "a parameter (a `const` in the cell tagged `parameters`, an assignment in Python, e.g. --param seed=7\n" +
+        "--param steps=300) in every notebook named; --out-dir writes the\n" +
         `executed copies elsewhere (default ${DEFAULT_OUT_DIR}).`,
     );
     return 0;
@@ -517,7 +528,8 @@ async function main(args: string[]): Promise<number> {
   const { names, params, outDir } = parseArgs(args);
   const paths = await resolveNotebooks(names);
   for (const path of paths) {
-    effectiveParameters(readParameters(await readNotebook(path)), params, path.replace(/^.*\//, ""));
+    const name = path.replace(/^.*\//, "").replace(/\.ipynb$/, "");
+    effectiveParameters(readParameters(await readNotebook(path)), params, name);
   }
   const start = performance.now();
   if (params.size > 0) console.log(`parameters: ${[...params].map(([k, v]) => `${k}=${v}`).join(", ")}`);

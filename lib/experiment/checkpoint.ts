@@ -21,7 +21,7 @@ import { prefixTokens, sampleNames } from "../sample.ts";
 import { Tokenizer } from "../tokenizer.ts";
 import { Value } from "../value.ts";
 import { PROGRAM_NAME, VERSION } from "../version.ts";
-import { createEngine, type EngineName } from "./engines.ts";
+import { createEngine, type EngineName, runnableEngine } from "./engines.ts";
 import {
   canonicalSha256,
   exactJson,
@@ -202,7 +202,10 @@ export interface CheckpointSampleOptions {
   seed?: number;
   /** Every document starts with these characters (each must be in the vocabulary). */
   prefix?: string;
-  /** The engine that computes the probabilities (default: the run's; every engine draws the same). */
+  /**
+   * The engine that computes the probabilities (default: the run's, or the fast one for a run
+   * trained elsewhere, by PyTorch; every engine draws the same).
+   */
   engine?: EngineName;
 }
 
@@ -233,7 +236,7 @@ export function sampleFromCheckpoint(
   }
   const rng = seed === undefined ? rngFromCheckpoint(checkpoint) : new Random(seed);
   const engine = createEngine(
-    options.engine ?? checkpoint.experiment.engine,
+    options.engine ?? runnableEngine(checkpoint.experiment.engine),
     modelFromCheckpoint(checkpoint),
   );
   return sampleNames(engine, tokenizer, rng, { ...sample, prefix });

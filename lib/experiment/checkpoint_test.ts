@@ -285,6 +285,19 @@ Deno.test("sampleFromCheckpoint()", async (t) => {
       sampleNames(model, run.tokenizer, new Random(9), { numSamples: 6, temperature: 0.5 }),
     );
   });
+  await t.step(
+    "a checkpoint PyTorch trained (engine torch) samples on the fast engine: the same names",
+    () => {
+      const torch = parseCheckpoint(
+        checkpointToJson({ ...ckpt, experiment: { ...ckpt.experiment, engine: "torch" } }),
+        "mem",
+      );
+      assert.equal(torch.experiment.engine, "torch");
+      const rng = rngFromCheckpoint(ckpt);
+      const expected = sampleNames(run.model, run.tokenizer, rng, { numSamples: 8, temperature: 0.5 });
+      assert.deepEqual(sampleFromCheckpoint(torch, { numSamples: 8 }), expected);
+    },
+  );
   await t.step("a prefix starts every sample", () => {
     const names = sampleFromCheckpoint(ckpt, { numSamples: 10, seed: 1, prefix: "is", temperature: 1 });
     assert.equal(names.length, 10);

@@ -44,6 +44,48 @@ export function engineList(): string {
 }
 
 /**
+ * Engines that train runs elsewhere: a run record or checkpoint may name one (its run, or a
+ * stretch of it, trained there), but it does not run here. `torch` is the PyTorch port,
+ * `torch/microgpt.py`, which writes our checkpoints and records. A run it trained continues
+ * here on a runnable engine (`runnableEngine`).
+ */
+export const FOREIGN_ENGINES = {
+  torch: "PyTorch (python3 torch/microgpt.py)",
+} as const;
+
+/** The name of an engine in `FOREIGN_ENGINES`. */
+export type ForeignEngineName = keyof typeof FOREIGN_ENGINES;
+
+/** An engine a record or checkpoint may name: one of ours, or one that trains elsewhere. */
+export type RecordedEngineName = EngineName | ForeignEngineName;
+
+/** Every engine name a record or checkpoint may hold. */
+export const RECORDED_ENGINE_NAMES: readonly RecordedEngineName[] = [
+  ...ENGINE_NAMES,
+  ...Object.keys(FOREIGN_ENGINES) as ForeignEngineName[],
+];
+
+/**
+ * The engine a run trained elsewhere continues on when none is asked for: the fast one, the
+ * quickest of ours (every engine computes the same numbers).
+ */
+export const RESUME_ENGINE: EngineName = "fast";
+
+/**
+ * The engine that continues (or samples) a run that `name` trained: `name` itself when it runs
+ * here, else `RESUME_ENGINE`.
+ *
+ * @example
+ * ```ts
+ * import { runnableEngine } from "./engines.ts";
+ * console.log(runnableEngine("tensor"), runnableEngine("torch")); // tensor fast
+ * ```
+ */
+export function runnableEngine(name: RecordedEngineName): EngineName {
+  return isEngineName(name) ? name : RESUME_ENGINE;
+}
+
+/**
  * True for the name of an engine in `ENGINES`.
  *
  * @example
@@ -56,13 +98,43 @@ export function isEngineName(name: unknown): name is EngineName {
   return typeof name === "string" && Object.hasOwn(ENGINES, name);
 }
 
-/** `name` as an engine name, or a ConfigError (field `engine`) listing the engines. */
+/**
+ * True for a name a record or checkpoint may hold (`RECORDED_ENGINE_NAMES`).
+ *
+ * @example
+ * ```ts
+ * import { isRecordedEngineName } from "./engines.ts";
+ * console.log(isRecordedEngineName("torch"), isRecordedEngineName("gpu")); // true false
+ * ```
+ */
+export function isRecordedEngineName(name: unknown): name is RecordedEngineName {
+  return isEngineName(name) || (typeof name === "string" && Object.hasOwn(FOREIGN_ENGINES, name));
+}
+
+/**
+ * `name` as the name of an engine that runs here, or a ConfigError (field `engine`) listing
+ * them (and saying where a foreign one, such as `torch`, runs).
+ */
 export function engineName(name: string): EngineName {
   if (isEngineName(name)) return name;
+  if (isRecordedEngineName(name)) {
+    const where = FOREIGN_ENGINES[name as ForeignEngineName];
+    throw new ConfigError(
+      ["engine"],
+      (n) => `the engine '${name}' is ${where}, which does not run here; use ${n("engine")} ${engineList()}`,
+    );
+  }
   throw new ConfigError(
     ["engine"],
     (n) => `unknown engine '${name}'; use ${n("engine")} ${engineList()}`,
   );
+}
+
+/**
+ * `name` as a name a record or checkpoint may hold, or a ConfigError (field `engine`).
+ */
+export function recordedEngineName(name: string): RecordedEngineName {
+  return isRecordedEngineName(name) ? name : engineName(name);
 }
 
 /**

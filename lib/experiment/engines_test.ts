@@ -17,7 +17,17 @@ import { sampleName, sampleNames } from "../sample.ts";
 import { Tokenizer } from "../tokenizer.ts";
 import { type ModelSync, Trainer } from "../train.ts";
 import { ValueEngine } from "../value_engine.ts";
-import { createEngine, ENGINE_NAMES, engineList, type EngineName, engineName } from "./engines.ts";
+import {
+  createEngine,
+  ENGINE_NAMES,
+  engineList,
+  type EngineName,
+  engineName,
+  isRecordedEngineName,
+  RECORDED_ENGINE_NAMES,
+  recordedEngineName,
+  runnableEngine,
+} from "./engines.ts";
 
 /**
  * How close each engine's gradient comes to the `Value` engine's, relative to the larger of the
@@ -119,6 +129,19 @@ Deno.test("the registry: every engine by name, and a clear error for an unknown 
     assert.equal(engine.model, model);
   }
   assert.throws(() => engineName("gpu"), /unknown engine 'gpu'; use engine value, fast or tensor/);
+});
+
+Deno.test("recorded engines: a file may name torch (PyTorch's port); it continues on one of ours", () => {
+  assert.deepEqual(RECORDED_ENGINE_NAMES, ["value", "fast", "tensor", "torch"]);
+  assert.equal(isRecordedEngineName("torch"), true);
+  assert.equal(isRecordedEngineName("gpu"), false);
+  assert.equal(recordedEngineName("torch"), "torch");
+  assert.throws(() => recordedEngineName("gpu"), /unknown engine 'gpu'/);
+  assert.throws(
+    () => engineName("torch"),
+    /the engine 'torch' is PyTorch \(python3 torch\/microgpt\.py\), which does not run here; use engine value, fast or tensor/,
+  );
+  assert.deepEqual(RECORDED_ENGINE_NAMES.map(runnableEngine), ["value", "fast", "tensor", "fast"]);
 });
 
 for (const name of ENGINE_NAMES) {

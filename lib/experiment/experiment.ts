@@ -35,7 +35,7 @@ import {
   modelFromCheckpoint,
   type RunHistory,
 } from "./checkpoint.ts";
-import { createEngine, type EngineName } from "./engines.ts";
+import { createEngine, type EngineName, engineName, runnableEngine } from "./engines.ts";
 import {
   type ExperimentConfig,
   type RunRecord,
@@ -224,6 +224,7 @@ export async function runExperiment(
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   validateExperimentConfig(config);
+  const engine = engineName(config.engine); // a run trains here on one of ours (not `torch`)
   const { resume } = options;
   if (resume) checkResumable(config, resume);
   const saveEvery = options.saveEvery ?? 0;
@@ -258,7 +259,7 @@ export async function runExperiment(
     ...config.train,
     adam,
     startStep,
-    engine: createEngine(config.engine, model),
+    engine: createEngine(engine, model),
     // Nothing reads the model between steps (validation and sampling ask the engine), so the
     // engine keeps its weights until a checkpoint is taken, instead of writing 4192 Values per step.
     modelSync: "on-demand",
@@ -271,7 +272,7 @@ export async function runExperiment(
       startStep,
       endStep: trainer.nextStep,
       seconds: clock.trainSeconds,
-      engine: config.engine,
+      engine,
     };
     const sofar = { ...history, segments: [...history.segments, segment] };
     const checkpoint = makeCheckpoint({
@@ -544,7 +545,8 @@ function runRecord(run: {
 
 /**
  * Resumes a checkpoint's run with its own settings; `overrides` may change what does not
- * alter the training trajectory: where the data is, the engine, and sampling.
+ * alter the training trajectory: where the data is, the engine, and sampling. A run that
+ * PyTorch trained (engine `torch`) continues on `overrides.engine`, or the fast engine.
  *
  * @example
  * ```ts ignore
@@ -560,7 +562,7 @@ export function resumeExperiment(
   const config: ExperimentConfig = {
     ...checkpoint.experiment,
     dataPath: overrides.dataPath ?? checkpoint.experiment.dataPath,
-    engine: overrides.engine ?? checkpoint.experiment.engine,
+    engine: overrides.engine ?? runnableEngine(checkpoint.experiment.engine),
     sample: { ...checkpoint.experiment.sample, ...overrides.sample },
   };
   return runExperiment(config, { ...options, resume: checkpoint });

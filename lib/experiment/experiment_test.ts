@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { checkpointToJson, parseCheckpoint } from "./checkpoint.ts";
-import { UsageError } from "../errors.ts";
-import { createEngine } from "./engines.ts";
+import { ConfigError, UsageError } from "../errors.ts";
+import { createEngine, engineName } from "./engines.ts";
 import { type ExperimentRun, resumeExperiment, runExperiment, sha256Hex } from "./experiment.ts";
 import { GPT } from "../model.ts";
 import { Random } from "../random.ts";
@@ -160,6 +160,39 @@ Deno.test("resume equivalence", async (t) => {
     fast.record.losses.forEach((loss, i) => assert.ok(Math.abs(loss - whole.record.losses[i]) < 1e-9));
     assert.deepEqual(fast.record.timings.segments.map((s) => s.engine), ["value", "fast"]);
   });
+  await t.step(
+    "a run PyTorch trained (engine torch) continues on the fast engine, its segments kept",
+    async () => {
+      const value = config({ engine: "value", train: { steps: 14 } });
+      const whole = await runExperiment(value, { data: DATA });
+      const first = await runExperiment(value, { data: DATA, stopAt: 6 });
+      // What torch/microgpt.py writes: the run's engine and its segment say torch, where and how.
+      const torch = structuredClone(first.checkpoint);
+      torch.experiment.engine = "torch";
+      torch.history.segments = [{
+        ...torch.history.segments[0],
+        engine: "torch",
+        device: "cpu",
+        processes: 2,
+      }];
+      const checkpoint = parseCheckpoint(checkpointToJson(torch), "mem");
+      assert.deepEqual(checkpoint.history.segments[0], torch.history.segments[0]);
+      const resumed = await resumeExperiment(checkpoint, {}, { data: DATA });
+      assert.equal(resumed.record.config.engine, "fast");
+      assert.deepEqual(resumed.record.timings.segments.map((s) => [s.engine, s.device, s.processes]), [
+        ["torch", "cpu", 2],
+        ["fast", undefined, undefined],
+      ]);
+      resumed.record.losses.forEach((loss, i) => assert.ok(Math.abs(loss - whole.record.losses[i]) < 1e-9));
+      assert.deepEqual(resumed.record.samples, whole.record.samples);
+      const tensor = await resumeExperiment(checkpoint, { engine: "tensor" }, { data: DATA });
+      assert.deepEqual(tensor.record.losses, whole.record.losses); // the tensor engine: the Value engine's bits
+      await assert.rejects(
+        () => runExperiment(checkpoint.experiment, { data: DATA, resume: checkpoint }),
+        (e: Error) => e instanceof ConfigError && /the engine 'torch' is PyTorch/.test(e.message),
+      );
+    },
+  );
   await t.step("with a batch size: the checkpoint carries it and the resumed run keeps it", async () => {
     const batched = config({ engine: "tensor", train: { steps: 12, batchSize: 4 } });
     const whole = await runExperiment(batched, { data: DATA });
@@ -249,7 +282,7 @@ Deno.test("held-out validation", async (t) => {
     const model = GPT.init(cfg.model, tok.vocabSize, rng);
     const trainer = new Trainer(model, train.map((d) => tok.encode(d)), {
       ...cfg.train,
-      engine: createEngine(cfg.engine, model),
+      engine: createEngine(engineName(cfg.engine), model),
     });
     assert.deepEqual(run.record.losses, [...trainer.steps()].map((s) => s.loss));
   });

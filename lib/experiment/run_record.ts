@@ -24,7 +24,7 @@ import { DEFAULT_DATA_PATH } from "../data.ts";
 import { requireRunFits, type RunSize } from "../memory.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { mean } from "../stats.ts";
-import { type EngineName, engineName } from "./engines.ts";
+import { type EngineName, type RecordedEngineName, recordedEngineName } from "./engines.ts";
 import { exactJson, readJsonFile, validateJson, writeTextFileAtomic } from "./json_file.ts";
 import { ExperimentConfigSchema, RunRecordSchema } from "./schemas.ts";
 import { DEFAULT_VALIDATION, validateValidationConfig, type ValidationConfig } from "./split.ts";
@@ -43,8 +43,11 @@ export interface ExperimentConfig {
   sample: SampleConfig;
   /** Held-out validation, or null for none (the default: all documents train). */
   validation: ValidationConfig | null;
-  /** The engine that trains (and samples); every engine gives the same numbers. */
-  engine: EngineName;
+  /**
+   * The engine that trains (and samples); every engine gives the same numbers. A file read back
+   * may name one that trains elsewhere (`torch`: PyTorch's port); `runExperiment` runs only ours.
+   */
+  engine: RecordedEngineName;
 }
 
 /** microgpt.py's run: seed 42 on `data/names.txt`, the reference model and schedule. */
@@ -131,7 +134,7 @@ export function validateExperimentConfig(config: ExperimentConfig): void {
   validateTrainConfig(config.train);
   validateSampleConfig(config.sample);
   if (config.validation !== null) validateValidationConfig(config.validation);
-  engineName(config.engine);
+  recordedEngineName(config.engine);
   requireRunFits(runSize(config), MIN_VOCAB_SIZE);
 }
 
@@ -170,8 +173,12 @@ export interface TrainingSegment {
   endStep: number;
   /** Wall-clock seconds spent in training steps (validation excluded). */
   seconds: number;
-  /** The engine that trained it. */
-  engine: EngineName;
+  /** The engine that trained it (`torch`: PyTorch's port). */
+  engine: RecordedEngineName;
+  /** Where PyTorch trained it (`cpu`, `cuda:0`); only PyTorch's segments say. */
+  device?: string;
+  /** How many data-parallel processes trained it; only PyTorch's segments say. */
+  processes?: number;
 }
 
 /** Where the training data came from. */
@@ -190,16 +197,37 @@ export interface DataInfo {
   vocab: string;
 }
 
-/** The program that made a record. */
+/**
+ * The program that made a record: ours names Deno and V8, PyTorch's port (`microgpt-torch`)
+ * Python and PyTorch.
+ */
 export interface ProgramInfo {
-  /** `PROGRAM_NAME`. */
+  /** `PROGRAM_NAME` (`microgpt-torch` for PyTorch's port). */
   name: string;
   /** `VERSION`. */
   version: string;
-  /** Deno's version. */
-  deno: string;
-  /** V8's version. */
-  v8: string;
+  /** Deno's version (our program). */
+  deno?: string;
+  /** V8's version (our program). */
+  v8?: string;
+  /** Python's version (PyTorch's port). */
+  python?: string;
+  /** PyTorch's version (PyTorch's port). */
+  torch?: string;
+}
+
+/** Where a PyTorch run trained (its record's `torch` section). */
+export interface TorchInfo {
+  /** The device of process 0: `cpu`, `cuda:0`. */
+  device: string;
+  /** The GPU's name, or the CPU's architecture. */
+  deviceName: string;
+  /** `float64` (our numbers) or `float32`. */
+  dtype: string;
+  /** Data-parallel processes. */
+  processes: number;
+  /** Documents per step in each process. */
+  batchSizePerProcess: number;
 }
 
 /** A run's timings (wall clock; they are the only part of a record that varies between reruns). */
@@ -250,6 +278,8 @@ export interface RunRecord {
   runId?: string;
   /** Wall-clock timings. */
   timings: RunTimings;
+  /** Where it trained, in a record written by PyTorch's port (absent in ours). */
+  torch?: TorchInfo;
 }
 
 /**

@@ -77,7 +77,7 @@ Deno.test("parseExperimentConfig()", async (t) => {
       [{ ...good, train: { ...good.train, steps: "10" } }, /: train\.steps is not a finite number/],
       [{ ...good, seed: "42" }, /: seed is not a finite number/],
       [{ ...good, validation: { fraction: 0.1, every: 5 } }, /: validation\.maxDocs is missing/],
-      [{ ...good, engine: "gpu" }, /: engine is not an engine \(value, fast, tensor\)/],
+      [{ ...good, engine: "gpu" }, /: engine is not an engine \(value, fast, tensor, torch\)/],
       [
         { ...good, model: { ...good.model, nHead: 5 } },
         /bad experiment config: nEmbd \(16\) must be divisible by nHead \(5\)/,
@@ -164,6 +164,33 @@ Deno.test("writeRunRecord() / readRunRecord()", async (t) => {
         () => readRunRecord(`${dir}/seg.json`),
         /timings\.segments\[0\]\.engine is not an engine/,
       );
+    });
+    await t.step("a record PyTorch's port wrote: Python and PyTorch, its device, engine torch", async () => {
+      const torch: RunRecord = {
+        ...structuredClone(record),
+        program: { name: "microgpt-torch", version: "0.1.0", python: "3.11.2", torch: "1.13.0" },
+        config: { ...record.config, engine: "torch" },
+        timings: {
+          ...record.timings,
+          segments: [{
+            startStep: 0,
+            endStep: 2,
+            seconds: 1,
+            engine: "torch",
+            device: "cuda:0",
+            processes: 8,
+          }],
+        },
+        torch: {
+          device: "cuda:0",
+          deviceName: "H100",
+          dtype: "float32",
+          processes: 8,
+          batchSizePerProcess: 4,
+        },
+      };
+      await writeRunRecord(`${dir}/torch.json`, torch);
+      assert.deepEqual(await readRunRecord(`${dir}/torch.json`), torch);
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

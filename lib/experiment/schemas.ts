@@ -19,7 +19,7 @@
 
 import * as v from "valibot";
 import type { Checkpoint } from "./checkpoint.ts";
-import { ENGINE_NAMES } from "./engines.ts";
+import { RECORDED_ENGINE_NAMES } from "./engines.ts";
 import type { ExperimentConfig, RunRecord } from "./run_record.ts";
 import type { SweepFile } from "./sweep.ts";
 
@@ -35,8 +35,8 @@ const COUNT = v.pipe(
 );
 /** A string. */
 const TEXT = v.string("is not a string");
-/** One of the engines' names. */
-const ENGINE = v.picklist(ENGINE_NAMES, `is not an engine (${ENGINE_NAMES.join(", ")})`);
+/** One of the engines' names (ours, or `torch`: a run PyTorch's port trained). */
+const ENGINE = v.picklist(RECORDED_ENGINE_NAMES, `is not an engine (${RECORDED_ENGINE_NAMES.join(", ")})`);
 
 /** An object schema whose own type errors read `is not an object`. */
 function object<const TEntries extends v.ObjectEntries>(
@@ -81,13 +81,27 @@ const _experimentConfigIsItsSchema: Same<ExperimentConfig, v.InferOutput<typeof 
   true;
 
 const ValidationLossSchema = object({ step: COUNT, loss: FINITE, numDocs: COUNT });
-const TrainingSegmentSchema = object({ startStep: COUNT, endStep: COUNT, seconds: FINITE, engine: ENGINE });
+const TrainingSegmentSchema = object({
+  startStep: COUNT,
+  endStep: COUNT,
+  seconds: FINITE,
+  engine: ENGINE,
+  device: v.optional(TEXT),
+  processes: v.optional(COUNT),
+});
 
 /** `RunRecord`. */
 export const RunRecordSchema = object({
   format: v.literal("microgpt-run", 'is not "microgpt-run"'),
   version: v.literal(1, "is not 1"),
-  program: object({ name: TEXT, version: TEXT, deno: TEXT, v8: TEXT }),
+  program: object({
+    name: TEXT,
+    version: TEXT,
+    deno: v.optional(TEXT),
+    v8: v.optional(TEXT),
+    python: v.optional(TEXT),
+    torch: v.optional(TEXT),
+  }),
   status: v.picklist(["finished", "stopped"], 'is not "finished" or "stopped"'),
   config: ExperimentConfigSchema,
   data: object({
@@ -114,6 +128,13 @@ export const RunRecordSchema = object({
     stepsPerSecond: FINITE,
     segments: array(TrainingSegmentSchema),
   }),
+  torch: v.optional(object({
+    device: TEXT,
+    deviceName: TEXT,
+    dtype: TEXT,
+    processes: COUNT,
+    batchSizePerProcess: COUNT,
+  })),
 });
 const _runRecordIsItsSchema: Same<RunRecord, v.InferOutput<typeof RunRecordSchema>> = true;
 
