@@ -216,6 +216,69 @@ export function notebookServerArgs(dir: string, port: number, token: string, deb
   ];
 }
 
+/**
+ * Debian's classic Notebook server over `dir` as a child process: on 127.0.0.1 with `token`,
+ * its log kept, waited for until it answers, and stopped within bounds (SIGTERM, then SIGKILL
+ * after 10 s). `env` is passed to the server and so to the kernels it starts.
+ */
+export class NotebookServerProcess {
+  readonly base: string;
+  #process: Deno.ChildProcess;
+  #log: string[] = [];
+  #logDone: Promise<void>;
+
+  constructor(dir: string, token: string, options: { env?: Record<string, string>; debug?: boolean } = {}) {
+    const port = freePort();
+    this.base = `http://127.0.0.1:${port}`;
+    this.#process = new Deno.Command(jupyterPython(), {
+      args: notebookServerArgs(dir, port, token, options.debug),
+      env: options.env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    this.#logDone = this.#process.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+      new WritableStream({ write: (chunk) => void this.#log.push(chunk) }),
+    ).catch(() => {});
+  }
+
+  /** Everything the server logged so far. */
+  log(): string {
+    return this.#log.join("");
+  }
+
+  /** Resolves once `/api/status` answers; false after `seconds` without an answer. */
+  async waitUntilUp(token: string, seconds = 60): Promise<boolean> {
+    const end = Date.now() + seconds * 1000;
+    for (;;) {
+      const up = await fetch(`${this.base}/api/status`, { headers: { Authorization: `token ${token}` } })
+        .then(async (res) => {
+          await res.body?.cancel();
+          return res.ok;
+        }).catch(() => false);
+      if (up) return true;
+      if (Date.now() > end) return false;
+      await sleep(250);
+    }
+  }
+
+  /** Stops the server: SIGTERM, SIGKILL if it is still running 10 s later. */
+  async stop(): Promise<void> {
+    this.#process.kill("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stopped = await Promise.race([
+      this.#process.status.then(() => true),
+      new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), 10_000)),
+    ]);
+    clearTimeout(timer);
+    if (!stopped) {
+      this.#process.kill("SIGKILL");
+      await this.#process.status;
+    }
+    await this.#logDone;
+  }
+}
+
 async function sleep(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -253,27 +316,16 @@ interface JupyterPage {
  * notebooks in the UI never writes into the committed ones.
  */
 export class LiveNotebookServer {
-  #server: Deno.ChildProcess;
-  #log: string[];
-  #logDone: Promise<void>;
+  #server: NotebookServerProcess;
   #browser: Browser;
   readonly root: string;
   readonly base: string;
 
-  private constructor(
-    server: Deno.ChildProcess,
-    log: string[],
-    logDone: Promise<void>,
-    browser: Browser,
-    root: string,
-    base: string,
-  ) {
+  private constructor(server: NotebookServerProcess, browser: Browser, root: string) {
     this.#server = server;
-    this.#log = log;
-    this.#logDone = logDone;
     this.#browser = browser;
     this.root = root;
-    this.base = base;
+    this.base = server.base;
   }
 
   /**
@@ -299,44 +351,24 @@ export class LiveNotebookServer {
     }
     const runtimeDir = `${root}/.runtime`;
     await Deno.mkdir(runtimeDir);
-    const port = freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const server = new Deno.Command(jupyterPython(), {
-      args: notebookServerArgs(root, port, TOKEN, options.debug),
+    const server = new NotebookServerProcess(root, TOKEN, {
       env: { ...options.env, JUPYTER_RUNTIME_DIR: runtimeDir, PYDEVD_DISABLE_FILE_VALIDATION: "1" },
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const log: string[] = [];
-    const logDone = server.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-      new WritableStream({ write: (chunk) => void log.push(chunk) }),
-    );
+      debug: options.debug,
+    });
     const { chromium } = await import("playwright-core");
     const browser = await chromium.launch({ executablePath: findChromium(), args: [...CHROMIUM_ARGS] });
-    const live = new LiveNotebookServer(server, log, logDone, browser, root, base);
-    const end = Date.now() + 60_000;
-    for (;;) {
-      try {
-        const res = await fetch(`${base}/api/status`, { headers: { Authorization: `token ${TOKEN}` } });
-        await res.body?.cancel();
-        if (res.ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > end) {
-        const tail = log.join("").slice(-2000);
-        await live.close();
-        throw new Error(`the Notebook server did not start in 60 s; its log:\n${tail}`);
-      }
-      await sleep(250);
+    const live = new LiveNotebookServer(server, browser, root);
+    if (!(await server.waitUntilUp(TOKEN))) {
+      const tail = server.log().slice(-2000);
+      await live.close();
+      throw new Error(`the Notebook server did not start in 60 s; its log:\n${tail}`);
     }
     return live;
   }
 
   /** Everything the server logged so far. */
   log(): string {
-    return this.#log.join("");
+    return this.#server.log();
   }
 
   /**
@@ -487,18 +519,7 @@ export class LiveNotebookServer {
   async close(): Promise<void> {
     await this.#browser.close().catch(() => {});
     await this.#shutdownKernels();
-    this.#server.kill("SIGTERM");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stopped = await Promise.race([
-      this.#server.status.then(() => true),
-      new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), 10_000)),
-    ]);
-    clearTimeout(timer);
-    if (!stopped) {
-      this.#server.kill("SIGKILL");
-      await this.#server.status;
-    }
-    await this.#logDone.catch(() => {});
+    await this.#server.stop();
     await Deno.remove(this.root, { recursive: true });
   }
 }

@@ -16,9 +16,9 @@ import type { Browser, Page } from "playwright-core";
 import { runCli } from "../cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
 import { CHROMIUM_ARGS, findChromium } from "../lib/plot/export.ts";
-import { freePort, notebookServerArgs, PROJECT_LINKS } from "./live_notebook.ts";
+import { NotebookServerProcess, PROJECT_LINKS } from "./live_notebook.ts";
 import { type Notebook, readNotebook } from "./notebook_json.ts";
-import { jupyterPython, resolveNotebooks } from "./run_notebooks.ts";
+import { resolveNotebooks } from "./run_notebooks.ts";
 
 /** Where the screenshots named in the notebooks go. */
 export const SCREENSHOT_DIR = "docs/screenshots";
@@ -91,11 +91,13 @@ interface CellState {
 class ScreenshotServer {
   private constructor(
     readonly root: string,
-    readonly base: string,
-    private readonly server: Deno.ChildProcess,
-    private readonly log: string[],
+    private readonly server: NotebookServerProcess,
     private readonly browser: Browser,
   ) {}
+
+  get base(): string {
+    return this.server.base;
+  }
 
   static async start(paths: readonly string[]): Promise<ScreenshotServer> {
     const project = Deno.realPathSync(".");
@@ -104,36 +106,16 @@ class ScreenshotServer {
     await Deno.mkdir(`${root}/out`);
     for (const entry of PROJECT_LINKS) await Deno.symlink(`${project}/${entry}`, `${root}/${entry}`);
     for (const path of paths) await Deno.copyFile(path, `${root}/notebooks/${path.replace(/^.*\//, "")}`);
-    const port = freePort();
-    const server = new Deno.Command(jupyterPython(), {
-      args: notebookServerArgs(root, port, TOKEN),
+    const server = new NotebookServerProcess(root, TOKEN, {
       env: { JUPYTER_RUNTIME_DIR: `${root}/.runtime`, PYDEVD_DISABLE_FILE_VALIDATION: "1", NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const log: string[] = [];
-    server.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-      new WritableStream({ write: (chunk) => void log.push(chunk) }),
-    ).catch(() => {});
+    });
     const { chromium } = await import("playwright-core");
     const browser = await chromium.launch({ executablePath: findChromium(), args: [...CHROMIUM_ARGS] });
-    const live = new ScreenshotServer(root, `http://127.0.0.1:${port}`, server, log, browser);
-    const end = Date.now() + 60_000;
-    for (;;) {
-      const up = await fetch(`${live.base}/api/status`, { headers: { Authorization: `token ${TOKEN}` } })
-        .then(async (res) => {
-          await res.body?.cancel();
-          return res.ok;
-        }).catch(() => false);
-      if (up) return live;
-      if (Date.now() > end) {
-        const tail = log.join("").slice(-2000);
-        await live.close();
-        throw new Error(`the Notebook server did not start in 60 s; its log:\n${tail}`);
-      }
-      await sleep(250);
-    }
+    const live = new ScreenshotServer(root, server, browser);
+    if (await server.waitUntilUp(TOKEN)) return live;
+    const tail = server.log().slice(-2000);
+    await live.close();
+    throw new Error(`the Notebook server did not start in 60 s; its log:\n${tail}`);
   }
 
   /** Opens a served notebook and runs Cell > Run All until every cell ran and every plot drew. */
@@ -169,16 +151,13 @@ class ScreenshotServer {
 
   async close(): Promise<void> {
     await this.browser.close().catch(() => {});
-    this.server.kill("SIGTERM");
-    const timer = setTimeout(() => this.server.kill("SIGKILL"), 10_000);
-    await this.server.status;
-    clearTimeout(timer);
+    await this.server.stop();
     await Deno.remove(this.root, { recursive: true }).catch(() => {});
   }
 
   /** The server's log so far (for a failure message). */
   logTail(): string {
-    return this.log.join("").slice(-2000);
+    return this.server.log().slice(-2000);
   }
 }
 
